@@ -1,0 +1,3 @@
+from dingbridge.cli import main
+
+main()
