@@ -1,0 +1,68 @@
+"""Fixed-window rate limits on the shared key-value store.
+
+A bucket's window opens at its first hit and lasts ``window`` seconds; up to ``limit`` hits are
+allowed in it. The counter lives in the :class:`~dingbridge.kv.KV`, so every server instance
+sharing a Redis store shares the limits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dingbridge.kv import KV
+
+KEY_PREFIX = "rl:"
+
+
+@dataclass(frozen=True)
+class RateLimitResult:
+    """``allowed``: this hit may proceed. ``remaining``: hits left in the window.
+    ``retry_after``: seconds until the window closes (0 when allowed)."""
+
+    allowed: bool
+    remaining: int
+    retry_after: float
+
+
+class RateLimiter:
+    """Counts hits per bucket name (e.g. ``"admin-login:ip:127.0.0.1"``)."""
+
+    def __init__(self, kv: KV, clock: Callable[[], float] = time.time) -> None:
+        self._kv = kv
+        self._clock = clock
+
+    @staticmethod
+    def _check(limit: int, window: float) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        if not window > 0:
+            raise ValueError(f"window must be a positive number of seconds, got {window}")
+
+    async def hit(self, bucket: str, limit: int, window: float) -> RateLimitResult:
+        """Count one hit and say whether it is within the limit."""
+        self._check(limit, window)
+        key = KEY_PREFIX + bucket
+        count = await self._kv.incr(key, ttl=window)
+        if count <= limit:
+            return RateLimitResult(True, limit - count, 0.0)
+        return RateLimitResult(False, 0, await self._retry_after(key, window))
+
+    async def peek(self, bucket: str, limit: int, window: float) -> RateLimitResult:
+        """Whether a hit now would be allowed, without counting one."""
+        self._check(limit, window)
+        key = KEY_PREFIX + bucket
+        raw = await self._kv.get(key)
+        count = int(raw) if raw is not None else 0
+        if count < limit:
+            return RateLimitResult(True, limit - count, 0.0)
+        return RateLimitResult(False, 0, await self._retry_after(key, window))
+
+    async def reset(self, bucket: str) -> None:
+        """Forget the bucket's hits (e.g. after a successful login)."""
+        await self._kv.delete(KEY_PREFIX + bucket)
+
+    async def _retry_after(self, key: str, window: float) -> float:
+        left = await self._kv.ttl(key)
+        return window if left is None else left

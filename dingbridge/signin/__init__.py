@@ -1,0 +1,1 @@
+"""Signing in: verification codes, SMS senders, and (later) the DingTalk sign-in flows."""
