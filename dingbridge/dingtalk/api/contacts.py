@@ -1,0 +1,104 @@
+"""Departments and members (facts §7): ``listsub``, ``listsubid``, ``listid``, ``v2/user/list``.
+
+Root department id is 1. ``user_list_pages`` walks ``v2/user/list`` cursor paging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from dingbridge.dingtalk.api.envelope import result_dict
+from dingbridge.dingtalk.api.users import UserDetail
+from dingbridge.dingtalk.caller import Caller
+from dingbridge.dingtalk.errors import UnexpectedResponse
+
+__all__ = ["ROOT_DEPT_ID", "Contacts", "Department"]
+
+ROOT_DEPT_ID = 1
+ORDER_FIELDS = ("entry_asc", "entry_desc", "modify_asc", "modify_desc", "custom")
+
+
+@dataclass(frozen=True)
+class Department:
+    dept_id: int
+    name: str
+    parent_id: int | None
+
+
+class Contacts:
+    def __init__(self, caller: Caller) -> None:
+        self._caller = caller
+
+    async def listsub(
+        self, dept_id: int = ROOT_DEPT_ID, *, language: str = "zh_CN"
+    ) -> list[Department]:
+        """Direct child departments of ``dept_id`` (one level)."""
+        data = await self._caller.oapi(
+            "POST",
+            "/topapi/v2/department/listsub",
+            json_body={"dept_id": dept_id, "language": language},
+        )
+        items = data.get("result")
+        if not isinstance(items, list):
+            raise UnexpectedResponse(
+                "DingTalk /topapi/v2/department/listsub: result is not a list",
+                path="/topapi/v2/department/listsub",
+            )
+        return [
+            Department(
+                dept_id=int(item["dept_id"]),
+                name=str(item.get("name", "")),
+                parent_id=int(item["parent_id"]) if item.get("parent_id") is not None else None,
+            )
+            for item in items
+        ]
+
+    async def listsubid(self, dept_id: int = ROOT_DEPT_ID) -> list[int]:
+        """Ids of the direct child departments."""
+        data = await self._caller.oapi(
+            "POST", "/topapi/v2/department/listsubid", json_body={"dept_id": dept_id}
+        )
+        return [int(d) for d in result_dict(data).get("dept_id_list") or []]
+
+    async def listid(self, dept_id: int) -> list[str]:
+        """Userids directly in ``dept_id`` (not sub-departments), no paging."""
+        data = await self._caller.oapi(
+            "POST", "/topapi/user/listid", json_body={"dept_id": dept_id}
+        )
+        return [str(u) for u in result_dict(data).get("userid_list") or []]
+
+    async def user_list_pages(
+        self,
+        dept_id: int,
+        *,
+        size: int = 100,
+        order_field: str | None = None,
+        contain_access_limit: bool | None = None,
+        language: str = "zh_CN",
+    ) -> AsyncIterator[list[UserDetail]]:
+        """Yield one list of members per ``v2/user/list`` page until ``has_more`` is false."""
+        if not 1 <= size <= 100:
+            raise ValueError("size must be between 1 and 100")
+        if order_field is not None and order_field not in ORDER_FIELDS:
+            raise ValueError(f"order_field must be one of {', '.join(ORDER_FIELDS)}")
+        cursor = 0
+        while True:
+            body: dict[str, Any] = {
+                "dept_id": dept_id,
+                "cursor": cursor,
+                "size": size,
+                "language": language,
+            }
+            if order_field is not None:
+                body["order_field"] = order_field
+            if contain_access_limit is not None:
+                body["contain_access_limit"] = contain_access_limit
+            data = await self._caller.oapi("POST", "/topapi/v2/user/list", json_body=body)
+            result = result_dict(data)
+            yield [UserDetail.from_result(item) for item in result.get("list") or []]
+            next_cursor = result.get("next_cursor")
+            if not result.get("has_more") or next_cursor is None:
+                return
+            cursor = int(next_cursor)

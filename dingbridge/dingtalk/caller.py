@@ -1,0 +1,243 @@
+"""Send one DingTalk call: build the URL, pass the token, decode the envelope, retry, log.
+
+Protocol rules live here (no HTTP library, no web framework):
+
+- oapi: token in the ``access_token`` query parameter; HTTP 200 with ``errcode`` (0 = ok).
+- api (v1.0): token in the ``x-acs-dingtalk-access-token`` header; 2xx = ok, else
+  ``{code, message, requestid}``.
+- An invalid app token → forget it, fetch a new one, retry once.
+- ServerBusy (-1, 5xx) and TransportError → retried with backoff, only for idempotent calls
+  (token fetches and reads); never for calls that consume an auth code.
+- One log line per HTTP attempt: endpoint path (never the query), outcome, duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+from urllib.parse import urlencode
+
+from dingbridge.dingtalk.endpoints import Endpoints
+from dingbridge.dingtalk.errors import (
+    DingTalkError,
+    ServerBusy,
+    TokenInvalid,
+    TransportError,
+    UnexpectedResponse,
+    error_from_api,
+    error_from_oapi,
+)
+from dingbridge.dingtalk.transport import Response, Transport
+
+__all__ = ["Caller", "RetryPolicy"]
+
+logger = logging.getLogger(__name__)
+
+Host = Literal["oapi", "api"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts for idempotent calls on -1 / 5xx / connection errors; backoff doubles."""
+
+    max_attempts: int = 3
+    backoff: float = 0.2
+    max_backoff: float = 2.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.backoff * (2 ** (attempt - 1)), self.max_backoff))
+
+
+class AppTokenSource(Protocol):
+    """What the caller needs from the token cache (see ``api/tokens.py``)."""
+
+    async def app_token(self, *, force_refresh: bool = False) -> str: ...
+
+    async def forget_app_token(self, token: str) -> None: ...
+
+
+class Caller:
+    def __init__(
+        self,
+        *,
+        endpoints: Endpoints,
+        transport: Transport,
+        app_key: str,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.endpoints = endpoints
+        self.transport = transport
+        self.app_key = app_key
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self.tokens: AppTokenSource | None = None
+
+    async def oapi(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        raw_query: str | None = None,
+        json_body: Any = None,
+        app_token: bool = True,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        """``raw_query``: an already-encoded query string (kept byte for byte)."""
+        return await self._call(
+            "oapi",
+            method,
+            path,
+            query=query,
+            raw_query=raw_query,
+            json_body=json_body,
+            token="app" if app_token else None,
+            idempotent=idempotent,
+        )
+
+    async def api(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        token: Literal["app"] | str | None = "app",  # noqa: S107 - a mode, not a secret
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        """``token``: "app" for the cached app token, a user token string, or None."""
+        return await self._call(
+            "api",
+            method,
+            path,
+            query=None,
+            raw_query=None,
+            json_body=json_body,
+            token=token,
+            idempotent=idempotent,
+        )
+
+    async def _call(
+        self,
+        host: Host,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None,
+        raw_query: str | None,
+        json_body: Any,
+        token: str | None,
+        idempotent: bool,
+    ) -> dict[str, Any]:
+        uses_app_token = token == "app"
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            value: str | None = token
+            if uses_app_token:
+                assert self.tokens is not None, "Caller.tokens is not set"
+                value = await self.tokens.app_token()
+            try:
+                return await self._once(host, method, path, query, raw_query, json_body, value)
+            except TokenInvalid:
+                if uses_app_token and not refreshed and value is not None:
+                    assert self.tokens is not None
+                    await self.tokens.forget_app_token(value)
+                    refreshed = True
+                    continue
+                raise
+            except (ServerBusy, TransportError):
+                if idempotent and attempt < self.retry.max_attempts:
+                    await self._sleep(self.retry.delay(attempt))
+                    continue
+                raise
+
+    async def _once(
+        self,
+        host: Host,
+        method: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        raw_query: str | None,
+        json_body: Any,
+        token: str | None,
+    ) -> dict[str, Any]:
+        params = dict(query or {})
+        headers = {"Accept": "application/json"}
+        if host == "oapi":
+            if token is not None:
+                params["access_token"] = token
+            url = self.endpoints.oapi_url(path)
+        else:
+            if token is not None:
+                headers["x-acs-dingtalk-access-token"] = token
+            url = self.endpoints.api_url(path)
+        query_parts = [q for q in (raw_query, urlencode(params)) if q]
+        if query_parts:
+            url += "?" + "&".join(query_parts)
+        body: bytes | None = None
+        if json_body is not None:
+            body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        elif method.upper() == "POST" and host == "api":
+            body = b"{}"
+            headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            response = await self.transport.request(
+                method, url, headers=headers, body=body, timeout=self.timeout
+            )
+            return self._decode(host, path, response)
+        except TransportError as exc:
+            outcome = f"transport:{exc.kind}"
+            raise
+        except DingTalkError as exc:
+            outcome = f"{type(exc).__name__}:{exc.effective_code}"
+            raise
+        finally:
+            logger.info(
+                "dingtalk %s %s app=%s outcome=%s duration_ms=%.1f",
+                method.upper(),
+                path,
+                self.app_key,
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    @staticmethod
+    def _decode(host: Host, path: str, response: Response) -> dict[str, Any]:
+        try:
+            data = json.loads(response.body) if response.body else {}
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            if response.status >= 500:
+                raise ServerBusy(path=path, status=response.status)
+            raise UnexpectedResponse(
+                f"DingTalk {path}: answer is not a JSON object (HTTP {response.status})",
+                path=path,
+                status=response.status,
+            )
+        if host == "oapi":
+            if response.status >= 500:
+                raise error_from_api(data, path=path, status=response.status)
+            errcode = data.get("errcode", 0 if response.status == 200 else None)
+            if errcode in (0, "0") and response.status == 200:
+                return data
+            if errcode is None and response.status >= 400:
+                raise error_from_api(data, path=path, status=response.status)
+            raise error_from_oapi(data, path=path, status=response.status)
+        if 200 <= response.status < 300:
+            if data.get("errcode") not in (None, 0, "0"):
+                raise error_from_oapi(data, path=path, status=response.status)
+            return data
+        raise error_from_api(data, path=path, status=response.status)

@@ -1,0 +1,124 @@
+"""Cached app tokens and JSAPI tickets: refreshed ahead of expiry, fetched single-flight.
+
+The cache sits on a tiny async :class:`TokenStore` so a shared (Redis) store can replace the
+in-memory one. A store must provide:
+
+``get(key) -> str | None``
+    The value, or None when absent or expired.
+``set(key, value, ttl)``
+    Store ``value`` for ``ttl`` seconds (float). The cache passes ttl = lifetime - margin,
+    so an entry disappears *before* DingTalk expires it (refresh ahead of expiry).
+``delete(key)``
+    Forget a value (DingTalk said the token is invalid).
+``lock(key)``
+    An async context manager held while one caller fetches a new value. The memory store
+    returns a no-op (the cache already single-flights inside one process); a shared store
+    returns a cross-instance lock (e.g. Redis ``SET NX PX``) so only one instance fetches.
+    It should time out rather than block forever.
+
+Values are secrets: a store must not log them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["FetchedToken", "MemoryTokenStore", "TokenCache", "TokenStore"]
+
+
+class TokenStore(Protocol):
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str, ttl: float) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]: ...
+
+
+class MemoryTokenStore:
+    """In-process store. ``clock`` (seconds, monotonic) is injectable for tests."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._values: dict[str, tuple[str, float]] = {}
+
+    async def get(self, key: str) -> str | None:
+        item = self._values.get(key)
+        if item is None:
+            return None
+        value, expires_at = item
+        if self._clock() >= expires_at:
+            del self._values[key]
+            return None
+        return value
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        self._values[key] = (value, self._clock() + ttl)
+
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        yield
+
+
+@dataclass(frozen=True)
+class FetchedToken:
+    value: str
+    expires_in: float
+
+
+class TokenCache:
+    """Get-or-fetch with refresh margin and single flight per key.
+
+    100 concurrent :meth:`get` calls on an empty cache cause exactly one ``fetch``.
+    """
+
+    def __init__(self, store: TokenStore, *, refresh_margin: float = 300.0) -> None:
+        self.store = store
+        self.refresh_margin = refresh_margin
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _ttl(self, expires_in: float) -> float:
+        # keep at least a minute (or half the lifetime) even for short-lived values
+        return max(expires_in - self.refresh_margin, min(60.0, expires_in / 2))
+
+    async def get(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[FetchedToken]],
+        *,
+        force_refresh: bool = False,
+    ) -> str:
+        if not force_refresh:
+            value = await self.store.get(key)
+            if value is not None:
+                return value
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if not force_refresh:
+                value = await self.store.get(key)
+                if value is not None:
+                    return value
+            async with self.store.lock(key):
+                if not force_refresh:
+                    value = await self.store.get(key)  # another instance may have fetched
+                    if value is not None:
+                        return value
+                fetched = await fetch()
+                await self.store.set(key, fetched.value, self._ttl(fetched.expires_in))
+                return fetched.value
+
+    async def invalidate(self, key: str, value: str | None = None) -> None:
+        """Forget ``key`` (only if it still holds ``value``, when given)."""
+        if value is not None and await self.store.get(key) != value:
+            return  # someone already replaced the bad value
+        await self.store.delete(key)
