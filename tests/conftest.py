@@ -23,3 +23,44 @@ def postgres_url() -> str:
 @pytest.fixture
 def redis_url() -> str:
     return env_url("DINGBRIDGE_TEST_REDIS_URL")
+
+
+# --- simulator fixtures ---
+# sim_state: a fresh SimState.default(); sim_app: its ASGI app; sim_server: the app served by
+# uvicorn on 127.0.0.1 (free port) in a background thread, with ``.url`` and ``.state``.
+# Clients bound to source address 127.0.0.2 are seen by the simulator as peer 127.0.0.2.
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass as _dataclass  # noqa: E402
+from typing import Any as _Any  # noqa: E402
+
+
+@_dataclass
+class SimServer:
+    url: str
+    state: _Any  # dingbridge.sim.SimState
+    app: _Any
+
+
+@pytest.fixture
+def sim_state() -> _Any:
+    from dingbridge.sim import SimState
+
+    return SimState.default()
+
+
+@pytest.fixture
+def sim_app(sim_state: _Any) -> _Any:
+    from dingbridge.sim import create_app
+
+    return create_app(sim_state)
+
+
+@pytest.fixture
+def sim_server(sim_state: _Any, sim_app: _Any) -> Iterator[SimServer]:
+    from dingbridge.sim.background import BackgroundServer
+
+    with BackgroundServer(sim_app, host="127.0.0.1") as server:
+        yield SimServer(url=server.url, state=sim_state, app=sim_app)
+
+
+# --- end of simulator fixtures ---

@@ -1,0 +1,1 @@
+"""One module per DingTalk API family; each exposes ``ROUTES``."""

@@ -1,0 +1,96 @@
+/* dingbridge simulator: a stand-in for DingTalk's dingtalk.open.js (our own code).
+ * Implements dd.ready, dd.error, dd.config, dd.env.platform,
+ * dd.runtime.permission.requestAuthCode and dd.requestAuthCode against the simulator that
+ * served this file. "Inside DingTalk" means the browser went through /_sim/open first. */
+(function () {
+  "use strict";
+  var SIM = new URL(document.currentScript.src).origin;
+  var CLIENT = /*CLIENT*/null;
+  var readyCallbacks = [];
+  var errorCallbacks = [];
+  var phase = "pending";
+  var configCalled = false;
+  var configError = null;
+
+  function later(fn, arg) {
+    setTimeout(function () { fn(arg); }, 0);
+  }
+
+  function settle(newPhase, arg) {
+    phase = newPhase;
+    var list = newPhase === "ready" ? readyCallbacks : errorCallbacks;
+    readyCallbacks = [];
+    errorCallbacks = [];
+    list.forEach(function (cb) { later(cb, arg); });
+  }
+
+  function ask(path, params) {
+    var url = new URL(SIM + path);
+    Object.keys(params).forEach(function (key) {
+      var value = params[key];
+      url.searchParams.set(key, value === undefined || value === null ? "" : String(value));
+    });
+    return fetch(url.toString(), { credentials: "include" }).then(function (r) { return r.json(); });
+  }
+
+  function withCallbacks(promise, options) {
+    var onSuccess = options.onSuccess || options.success;
+    var onFail = options.onFail || options.fail;
+    promise.then(function (result) {
+      if (onSuccess) { onSuccess(result); }
+    }, function (err) {
+      if (onFail) { onFail(err); }
+    });
+    if (onFail) { promise.catch(function () {}); }
+    return promise;
+  }
+
+  function requestAuthCode(options) {
+    options = options || {};
+    var promise;
+    if (!CLIENT) {
+      promise = Promise.reject({ errorCode: -1, errorMessage: "当前不在钉钉客户端内，无法调用该JSAPI" });
+    } else {
+      promise = ask("/_sim/jsapi/authcode", { corpId: options.corpId, clientId: options.clientId })
+        .then(function (body) {
+          if (body.code) { return { code: body.code }; }
+          throw { errorCode: body.errorCode, errorMessage: body.errorMessage };
+        });
+    }
+    return withCallbacks(promise, options);
+  }
+
+  var dd = {
+    version: "dingbridge-sim",
+    env: { platform: CLIENT ? CLIENT.platform : "notInDingTalk" },
+    ready: function (cb) {
+      if (phase === "ready") { later(cb); } else { readyCallbacks.push(cb); }
+    },
+    error: function (cb) {
+      if (phase === "error") { later(cb, configError); } else { errorCallbacks.push(cb); }
+    },
+    config: function (options) {
+      configCalled = true;
+      options = options || {};
+      ask("/_sim/jsapi/config", {
+        agentId: options.agentId, corpId: options.corpId, timeStamp: options.timeStamp,
+        nonceStr: options.nonceStr, signature: options.signature,
+        url: location.href.split("#")[0]
+      }).then(function (body) {
+        if (body.ok) { settle("ready"); return; }
+        configError = { errorCode: body.errorCode, errorMessage: body.errorMessage };
+        settle("error", configError);
+      }, function (err) {
+        configError = { errorCode: -1, errorMessage: String(err) };
+        settle("error", configError);
+      });
+    },
+    runtime: { permission: { requestAuthCode: requestAuthCode } },
+    requestAuthCode: requestAuthCode
+  };
+
+  setTimeout(function () {
+    if (!configCalled && phase === "pending") { settle("ready"); }
+  }, 0);
+  window.dd = dd;
+})();
