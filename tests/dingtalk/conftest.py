@@ -63,3 +63,53 @@ def client(transport: HandlerTransport) -> DingTalkClient:
         transport=transport,
         retry=RetryPolicy(max_attempts=3, backoff=0.0),
     )
+
+
+# --- against the simulator (fixtures sim_state / sim_app / sim_server from tests/conftest.py) ---
+
+SIM_BASE = "http://sim.test"
+
+
+class SimClients:
+    """Build clients talking to the in-process simulator as a chosen peer IP."""
+
+    def __init__(self, sim_app: Any) -> None:
+        self.sim_app = sim_app
+        self.made: list[DingTalkClient] = []
+
+    def __call__(
+        self,
+        app: Any = None,
+        *,
+        peer: str = "127.0.0.1",
+        api_version: str = "v2",
+        app_secret: str | None = None,
+        timeout: float = 5.0,
+    ) -> DingTalkClient:
+        from dingbridge.dingtalk import ASGITransport
+        from dingbridge.sim.defaults import FULL_APP
+
+        app = app or FULL_APP
+        client = DingTalkClient(
+            app_key=app.app_key,
+            app_secret=app_secret or app.app_secret,
+            corp_id=app.corp_id,
+            agent_id=app.agent_id,
+            api_version=api_version,  # type: ignore[arg-type]
+            endpoints=Endpoints.single_base(SIM_BASE),
+            transport=ASGITransport(self.sim_app, client=(peer, 50000)),
+            retry=RetryPolicy(max_attempts=3, backoff=0.0),
+            timeout=timeout,
+        )
+        self.made.append(client)
+        return client
+
+
+@pytest.fixture
+def sim_client(sim_app: Any) -> SimClients:
+    return SimClients(sim_app)
+
+
+def sim_paths(sim_state: Any, path: str) -> list[Any]:
+    """Request-log entries for ``path``."""
+    return [e for e in sim_state.request_log if e.path == path]

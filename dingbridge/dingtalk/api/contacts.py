@@ -69,7 +69,7 @@ class Contacts:
         )
         return [str(u) for u in result_dict(data).get("userid_list") or []]
 
-    async def user_list_pages(
+    def user_list_pages(
         self,
         dept_id: int,
         *,
@@ -78,11 +78,22 @@ class Contacts:
         contain_access_limit: bool | None = None,
         language: str = "zh_CN",
     ) -> AsyncIterator[list[UserDetail]]:
-        """Yield one list of members per ``v2/user/list`` page until ``has_more`` is false."""
+        """``async for page in ...``: one list of members per ``v2/user/list`` page, until
+        ``has_more`` is false. Bad ``size``/``order_field`` raise ValueError at once."""
         if not 1 <= size <= 100:
             raise ValueError("size must be between 1 and 100")
         if order_field is not None and order_field not in ORDER_FIELDS:
             raise ValueError(f"order_field must be one of {', '.join(ORDER_FIELDS)}")
+        return self._user_pages(dept_id, size, order_field, contain_access_limit, language)
+
+    async def _user_pages(
+        self,
+        dept_id: int,
+        size: int,
+        order_field: str | None,
+        contain_access_limit: bool | None,
+        language: str,
+    ) -> AsyncIterator[list[UserDetail]]:
         cursor = 0
         while True:
             body: dict[str, Any] = {
