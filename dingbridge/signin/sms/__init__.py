@@ -16,6 +16,8 @@ Access keys and codes are never logged; mobiles are logged masked (``138****0001
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -111,6 +113,47 @@ def scrub(text: str, *secrets: str) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+_QUERY = re.compile(r"\?[^\s\"]*")
+
+
+class _RedactQueryStrings(logging.Filter):
+    """Drops query strings from HTTP library debug lines (the Aliyun SDK puts the code and
+    the mobile in the query string, and urllib3 logs request lines at DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg = _QUERY.sub("?<redacted>", message)
+            record.args = ()
+        return True
+
+
+class _FirstLineOnly(logging.Filter):
+    """Keeps only the first line of SDK debug dumps (the Tencent SDK logs whole requests,
+    code included, at DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "\n" in message:
+            record.msg = message.split("\n", 1)[0] + " <body redacted>"
+            record.args = ()
+        return True
+
+
+_REDACTING_FILTERS: dict[str, type[logging.Filter]] = {
+    "urllib3.connectionpool": _RedactQueryStrings,
+    "tencentcloud_sdk_common": _FirstLineOnly,
+}
+
+
+def redact_http_debug_logs() -> None:
+    """Install redacting filters on the SDKs' own debug loggers (idempotent)."""
+    for name, kind in _REDACTING_FILTERS.items():
+        target = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in target.filters):
+            target.addFilter(kind())
 
 
 def create_sender(config: Mapping[str, Any], *, development: bool = False) -> SmsSender:

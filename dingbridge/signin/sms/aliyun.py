@@ -13,7 +13,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from dingbridge.signin.sms import SendFailure, SmsConfigError, SmsSendError, mask_mobile, scrub
+from dingbridge.signin.sms import (
+    SendFailure,
+    SmsConfigError,
+    SmsSendError,
+    mask_mobile,
+    redact_http_debug_logs,
+    scrub,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +92,7 @@ class AliyunSender:
         minutes_param: str | None = None,
     ) -> None:
         _require_sdk()
+        redact_http_debug_logs()
         if protocol not in ("https", "http"):
             raise SmsConfigError([f"aliyun protocol must be https or http, got {protocol!r}"])
         self._access_key_id = access_key_id

@@ -13,7 +13,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dingbridge.signin.sms import SendFailure, SmsConfigError, SmsSendError, mask_mobile, scrub
+from dingbridge.signin.sms import (
+    SendFailure,
+    SmsConfigError,
+    SmsSendError,
+    mask_mobile,
+    redact_http_debug_logs,
+    scrub,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +96,7 @@ class TencentSender:
         template_values: Sequence[str] = ("code",),
     ) -> None:
         _require_sdk()
+        redact_http_debug_logs()
         problems = []
         if protocol not in ("https", "http"):
             problems.append(f"tencent protocol must be https or http, got {protocol!r}")
