@@ -1,0 +1,119 @@
+"""THE application factory: ``create_app(settings)`` wires storage, stores and every route.
+
+``dingbridge serve``, the tests and ``dingbridge demo`` all build the server here. Route modules
+are plain ``APIRouter`` objects listed in :func:`_include_routers`; the order matters only for
+the catch-all ``/{space_id}/`` routes, which come last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from dingbridge import __version__
+from dingbridge.kv import KV, create_kv
+from dingbridge.logs import AccessLogMiddleware
+from dingbridge.ratelimit import RateLimiter
+from dingbridge.sessions import SessionStore
+from dingbridge.settings import Settings, secret_keys
+from dingbridge.spaces.secret_box import SecretBox
+from dingbridge.storage import migrate
+from dingbridge.storage.db import Database
+from dingbridge.web.context import AppContext
+from dingbridge.web.error_pages import install_error_handlers
+from dingbridge.web.request_metrics import RequestMetricsMiddleware
+from dingbridge.web.setup_link import announce_setup_link
+from dingbridge.web.templating import Templates
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    kv: KV | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> FastAPI:
+    """The server as one ASGI app. ``kv`` overrides ``settings.kv_url`` (tests share one);
+    ``announce`` prints operator messages such as the setup link (default: stdout)."""
+    kv = kv if kv is not None else create_kv(settings.kv_url)
+    context = AppContext(
+        settings=settings,
+        db=Database(settings.effective_database_url),
+        kv=kv,
+        admin_sessions=SessionStore(
+            kv,
+            idle_timeout=settings.admin_session_idle,
+            absolute_timeout=settings.admin_session_absolute,
+        ),
+        member_sessions=SessionStore(
+            kv, idle_timeout=settings.session_idle, absolute_timeout=settings.session_absolute
+        ),
+        ratelimit=RateLimiter(kv),
+        secret_box=SecretBox(secret_keys(settings)),
+        templates=Templates(settings.language),
+        announce=announce or _print,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
+        await announce_setup_link(context)
+        yield
+        await context.db.dispose()
+        await context.kv.close()
+
+    app = FastAPI(
+        title="dingbridge",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.add_middleware(RequestMetricsMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from dingbridge.web import (
+        admin_audit,
+        admin_dingtalk,
+        admin_login,
+        admin_members,
+        admin_spaces,
+        health,
+        language,
+        space_entry,
+    )
+
+    for router in (
+        health.router,
+        language.router,
+        admin_login.router,
+        admin_spaces.router,
+        admin_members.router,
+        admin_dingtalk.router,
+        admin_audit.router,
+        # Sign-in flows (dingbridge.signin) register here, before the space entry catch-all.
+        space_entry.router,
+    ):
+        app.include_router(router)
+
+
+def _print(message: str) -> None:
+    print(message, flush=True)

@@ -1,0 +1,49 @@
+"""``dingbridge member import SPACE FILE.csv``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, load_settings
+
+CsvFileArgument = typer.Argument(..., exists=True, dir_okay=False, help="CSV file.")
+
+
+def register(app: typer.Typer) -> None:
+    member = typer.Typer(help="Members of app spaces.", no_args_is_help=True)
+
+    @member.command("import")
+    def import_(
+        space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+        file: Path = CsvFileArgument,
+        data_dir: Path | None = DataDirOption,
+        database_url: str | None = DatabaseUrlOption,
+    ) -> None:
+        """Import members from a CSV file (UTF-8 or GBK); all rows or none."""
+        from dingbridge.errors import DingbridgeError, ValidationFailed
+        from dingbridge.spaces.csv_import import CsvImportFailed
+        from dingbridge.spaces.headless import import_members_file
+
+        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        try:
+            report = import_members_file(settings, space_id, file)
+        except CsvImportFailed as exc:
+            typer.echo("Nothing was imported. Fix these lines and import again:", err=True)
+            for problem in exc.report.problems:
+                typer.echo(f"  line {problem.line}: {problem.problem}", err=True)
+            raise typer.Exit(1) from None
+        except ValidationFailed as exc:
+            for name, text in exc.problems.items():
+                typer.echo(f"{name}: {text}", err=True)
+            raise typer.Exit(1) from None
+        except DingbridgeError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from None
+        typer.echo(
+            f"{report.rows} rows: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged"
+        )
+
+    app.add_typer(member, name="member")

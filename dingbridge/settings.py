@@ -1,0 +1,245 @@
+"""Server settings, declared once.
+
+Every setting is a field of :class:`Settings` with its help text in the field metadata. Values
+come from, in order: command-line options, environment variables (``DINGBRIDGE_<NAME>``), the
+defaults below. :meth:`Settings.validate` returns every problem at once so ``serve`` and
+``doctor`` can list them all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "DINGBRIDGE_"
+SECRET_KEY_FILE = "secret.key"
+DEFAULT_JSAPI_URL = "https://g.alicdn.com/dingding/dingtalk-jsapi/3.1.0/dingtalk.open.js"
+LANGUAGES = ("zh_CN", "en")
+
+
+def _setting(default: Any, help_text: str) -> Any:
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _setting("127.0.0.1", "Address to listen on.")
+    port: int = _setting(8000, "Port to listen on.")
+    data_dir: Path = _setting(  # noqa: RUF009 (Path is immutable)
+        Path("./data"), "Data folder: SQLite database, secret key, uploads."
+    )
+    database_url: str | None = _setting(
+        None,
+        "Database URL: sqlite:///path/to.db or postgresql://user@host/db "
+        "(default: dingbridge.db in the data folder).",
+    )
+    kv_url: str | None = _setting(
+        None,
+        "Redis URL for sessions, codes, caches and rate limits shared by several instances "
+        "(default: in-process).",
+    )
+    external_url: str | None = _setting(
+        None,
+        "The URL users reach this server at, e.g. https://apps.example.com "
+        "(used for the addresses pasted into DingTalk; default: taken from each request).",
+    )
+    secret_key: str | None = _setting(
+        None,
+        "Key for encrypting AppSecrets and signing tokens (default: generated into "
+        "<data folder>/secret.key at first start).",
+    )
+    dingtalk_api: str = _setting("https://api.dingtalk.com", "DingTalk new-style API host.")
+    dingtalk_oapi: str = _setting("https://oapi.dingtalk.com", "DingTalk old-style API host.")
+    dingtalk_login: str = _setting("https://login.dingtalk.com", "DingTalk OAuth login page host.")
+    jsapi_url: str = _setting(
+        DEFAULT_JSAPI_URL, "URL of DingTalk's JSAPI script (dingtalk.open.js)."
+    )
+    development: bool = _setting(
+        False, "Development mode: enables the console SMS sender and developer pages."
+    )
+    forwarder: bool = _setting(
+        False,
+        "Also serve the DingTalk API forwarder routes (/api-dingtalk-com/, /oapi-dingtalk-com/).",
+    )
+    language: str = _setting("zh_CN", "Default language of the pages: zh_CN or en.")
+    admin_session_idle: int = _setting(7200, "Admin console session idle timeout, seconds.")
+    admin_session_absolute: int = _setting(43200, "Admin console session lifetime, seconds.")
+    session_idle: int = _setting(8 * 3600, "Member session idle timeout, seconds.")
+    session_absolute: int = _setting(7 * 86400, "Member session lifetime, seconds.")
+    migrate_on_start: bool = _setting(True, "Apply database migrations when the server starts.")
+    log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def load(
+        cls, options: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Build settings from options (``None`` values ignored) > environment > defaults.
+
+        Raises :class:`SettingsError` listing every environment value that cannot be parsed.
+        """
+        options = options or {}
+        environ = os.environ if environ is None else environ
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for f in dataclasses.fields(cls):
+            if options.get(f.name) is not None:
+                values[f.name] = options[f.name]
+                continue
+            raw = environ.get(env_name(f.name))
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = _parse(hints[f.name], raw)
+            except ValueError as exc:
+                problems.append(f"{env_name(f.name)}: {exc}")
+        unknown = set(options) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        if problems:
+            raise SettingsError(problems)
+        if "data_dir" in values:
+            values["data_dir"] = Path(values["data_dir"])
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    # ---------------------------------------------------------------- derived
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dingbridge.db').as_posix()}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return bool(self.external_url) and urlsplit(self.external_url or "").scheme == "https"
+
+    # ---------------------------------------------------------------- validation
+    def validate(self) -> list[str]:
+        """Every problem with these settings, each naming the setting; empty when all is well."""
+        problems: list[str] = []
+        if not 0 <= self.port <= 65535:
+            problems.append(f"port: {self.port} is not between 0 and 65535")
+        scheme = self.effective_database_url.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            problems.append(
+                "database_url: must start with sqlite:/// or postgresql:// "
+                f"(got {scheme or 'nothing'}://)"
+            )
+        if self.kv_url is not None and urlsplit(self.kv_url).scheme not in ("redis", "rediss"):
+            problems.append("kv_url: must be a redis:// or rediss:// URL")
+        for name in (
+            "external_url",
+            "dingtalk_api",
+            "dingtalk_oapi",
+            "dingtalk_login",
+            "jsapi_url",
+        ):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                problems.append(f"{name}: {value!r} is not an http:// or https:// URL")
+            elif name == "external_url" and (parts.query or parts.fragment):
+                problems.append(f"{name}: must not contain a query or fragment")
+        if self.language not in LANGUAGES:
+            problems.append(f"language: {self.language!r} is not one of {', '.join(LANGUAGES)}")
+        for name in (
+            "admin_session_idle",
+            "admin_session_absolute",
+            "session_idle",
+            "session_absolute",
+        ):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name}: must be a positive number of seconds")
+        if self.admin_session_idle > self.admin_session_absolute:
+            problems.append("admin_session_idle: longer than admin_session_absolute")
+        if self.session_idle > self.session_absolute:
+            problems.append("session_idle: longer than session_absolute")
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            problems.append("secret_key: must be at least 32 characters long")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            problems.append(f"log_level: {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+        return problems
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; ``problems`` lists each one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def field_help(name: str) -> str:
+    """The help text of a setting, for CLI options."""
+    for f in dataclasses.fields(Settings):
+        if f.name == name:
+            return f"{f.metadata['help']} [env {env_name(name)}]"
+    raise KeyError(name)
+
+
+def _parse(hint: Any, raw: str) -> Any:
+    if isinstance(hint, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if hint is bool:
+        low = raw.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{raw!r} is not a yes/no value (use 1/0, true/false)")
+    if hint is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a whole number") from None
+    if hint is Path:
+        return Path(raw)
+    return raw
+
+
+# -------------------------------------------------------------------- secret keys
+def secret_keys(settings: Settings, *, create: bool = True) -> list[str]:
+    """The secret keys, current first, then older ones still accepted for decryption.
+
+    From ``DINGBRIDGE_SECRET_KEY`` when set, else ``<data_dir>/secret.key`` (one key per line),
+    generated there on first use.
+    """
+    if settings.secret_key:
+        older = os.environ.get(ENV_PREFIX + "OLD_SECRET_KEYS", "")
+        return [settings.secret_key, *[k for k in older.split(",") if k.strip()]]
+    path = settings.data_dir / SECRET_KEY_FILE
+    if path.exists():
+        keys = [line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()]
+        if keys:
+            return keys
+    if not create:
+        raise SettingsError([f"secret_key: {path} does not exist"])
+    write_secret_keys(settings, [secrets.token_urlsafe(32)])
+    return secret_keys(settings, create=False)
+
+
+def write_secret_keys(settings: Settings, keys: list[str]) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / SECRET_KEY_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(keys) + "\n", "utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(path)

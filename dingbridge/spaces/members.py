@@ -1,0 +1,183 @@
+"""Members of a space: add, edit, disable, delete, list. Mobiles unique per space."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingbridge.errors import NotFound, ValidationFailed
+from dingbridge.spaces import audit
+from dingbridge.spaces.mobile import InvalidMobile, normalize_mobile
+from dingbridge.spaces.store import get_space
+from dingbridge.storage.models import Member
+
+STATUSES = ("active", "disabled")
+DEFAULT_ROLE = "member"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True)
+class MemberInput:
+    """What an admin types for a member; :func:`clean_member` checks and normalizes it."""
+
+    name: str
+    mobile: str
+    email: str = ""
+    role: str = ""
+    status: str = "active"
+
+
+@dataclass(frozen=True)
+class CleanMember:
+    name: str
+    mobile: str
+    email: str | None
+    role: str
+    status: str
+
+
+def clean_member(data: MemberInput) -> CleanMember:
+    """The member's fields normalized, or :class:`ValidationFailed` naming every bad field."""
+    problems: dict[str, str] = {}
+    name = " ".join(data.name.split())
+    if not name:
+        problems["name"] = "The name is required."
+    elif len(name) > 100:
+        problems["name"] = "The name is longer than 100 characters."
+    mobile = ""
+    try:
+        mobile = normalize_mobile(data.mobile)
+    except InvalidMobile as exc:
+        problems["mobile"] = str(exc)
+    email = data.email.strip() or None
+    if email is not None and not _EMAIL.fullmatch(email):
+        problems["email"] = f"{email!r} is not an email address."
+    role = data.role.strip() or DEFAULT_ROLE
+    if len(role) > 64:
+        problems["role"] = "The role is longer than 64 characters."
+    status = data.status.strip() or "active"
+    if status not in STATUSES:
+        problems["status"] = f"The status must be one of: {', '.join(STATUSES)}."
+    if problems:
+        raise ValidationFailed(problems)
+    return CleanMember(name=name, mobile=mobile, email=email, role=role, status=status)
+
+
+def member_fields(member: Member) -> dict[str, str | None]:
+    return {
+        "name": member.name,
+        "mobile": member.mobile,
+        "email": member.email,
+        "role": member.role,
+        "status": member.status,
+    }
+
+
+async def find_by_mobile(session: AsyncSession, space_id: int, mobile: str) -> Member | None:
+    return await session.scalar(
+        select(Member).where(Member.space_id == space_id, Member.mobile == mobile)
+    )
+
+
+async def add_member(
+    session: AsyncSession, space_id: int, data: MemberInput, *, actor: str
+) -> Member:
+    await get_space(session, space_id)
+    clean = clean_member(data)
+    if await find_by_mobile(session, space_id, clean.mobile) is not None:
+        raise ValidationFailed({"mobile": "Another member of this space has this mobile number."})
+    member = Member(
+        space_id=space_id,
+        name=clean.name,
+        mobile=clean.mobile,
+        email=clean.email,
+        role=clean.role,
+        status=clean.status,
+    )
+    session.add(member)
+    await session.flush()
+    await audit.record(
+        session, actor, "member.add", f"space:{space_id}/member:{member.id}", member_fields(member)
+    )
+    return member
+
+
+async def get_member(session: AsyncSession, space_id: int, member_id: int) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None or member.space_id != space_id:
+        raise NotFound(f"Member {member_id} is not in space {space_id}.")
+    return member
+
+
+async def edit_member(
+    session: AsyncSession, space_id: int, member_id: int, data: MemberInput, *, actor: str
+) -> Member:
+    member = await get_member(session, space_id, member_id)
+    clean = clean_member(data)
+    other = await find_by_mobile(session, space_id, clean.mobile)
+    if other is not None and other.id != member.id:
+        raise ValidationFailed({"mobile": "Another member of this space has this mobile number."})
+    before = member_fields(member)
+    member.name, member.mobile, member.email = clean.name, clean.mobile, clean.email
+    member.role, member.status = clean.role, clean.status
+    changes = audit.diff(before, member_fields(member))
+    if changes:
+        await audit.record(
+            session, actor, "member.edit", f"space:{space_id}/member:{member_id}", changes
+        )
+    return member
+
+
+async def set_member_status(
+    session: AsyncSession, space_id: int, member_id: int, status: str, *, actor: str
+) -> Member:
+    if status not in STATUSES:
+        raise ValidationFailed({"status": f"The status must be one of: {', '.join(STATUSES)}."})
+    member = await get_member(session, space_id, member_id)
+    if member.status != status:
+        await audit.record(
+            session,
+            actor,
+            "member.enable" if status == "active" else "member.disable",
+            f"space:{space_id}/member:{member_id}",
+            {"name": member.name},
+        )
+        member.status = status
+    return member
+
+
+async def delete_member(
+    session: AsyncSession, space_id: int, member_id: int, *, actor: str
+) -> None:
+    member = await get_member(session, space_id, member_id)
+    await audit.record(
+        session,
+        actor,
+        "member.delete",
+        f"space:{space_id}/member:{member_id}",
+        member_fields(member),
+    )
+    await session.delete(member)
+    await session.flush()
+
+
+async def list_members(
+    session: AsyncSession, space_id: int, *, search: str = "", limit: int = 500, offset: int = 0
+) -> Sequence[Member]:
+    query = select(Member).where(Member.space_id == space_id)
+    if search.strip():
+        like = f"%{search.strip()}%"
+        query = query.where(Member.name.like(like) | Member.mobile.like(like))
+    query = query.order_by(Member.id).limit(limit).offset(offset)
+    return (await session.scalars(query)).all()
+
+
+async def count_members(session: AsyncSession, space_id: int) -> int:
+    total = await session.scalar(
+        select(func.count()).select_from(Member).where(Member.space_id == space_id)
+    )
+    return int(total or 0)

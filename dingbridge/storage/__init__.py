@@ -1,0 +1,1 @@
+"""Relational storage: the engine, the tables and their Alembic migrations."""

@@ -1,0 +1,1 @@
+"""The web layer: admin console routes, templates, static files, message catalogs."""

@@ -1,0 +1,85 @@
+"""Console: a space's "钉钉授权(微应用)" settings. The AppSecret is write-only here."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dingbridge.errors import ValidationFailed
+from dingbridge.spaces.dingtalk_settings import (
+    DingTalkConfig,
+    DingTalkInput,
+    load_dingtalk,
+    save_dingtalk,
+)
+from dingbridge.spaces.store import get_space
+from dingbridge.web.admin_session import checked_form, require_admin
+from dingbridge.web.console_pages import actor, redirect, render_page
+from dingbridge.web.context import get_context
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+
+def _form_from_config(config: DingTalkConfig) -> DingTalkInput:
+    return DingTalkInput(
+        enabled=config.enabled,
+        corp_name=config.corp_name,
+        corp_id=config.corp_id,
+        agent_id=config.agent_id,
+        app_key=config.app_key,
+        api_version=config.api_version,
+        forward_url=config.forward_url or "",
+    )
+
+
+@router.get("/admin/spaces/{space_id}/dingtalk")
+async def dingtalk_page(request: Request, space_id: int) -> Response:
+    await require_admin(request)
+    async with get_context(request).db.session() as session:
+        space = await get_space(session, space_id)
+        config = await load_dingtalk(session, space_id)
+    return await render_page(
+        request,
+        "dingtalk.html",
+        {"space": space, "config": config, "form": _form_from_config(config)},
+    )
+
+
+@router.post("/admin/spaces/{space_id}/dingtalk")
+async def save_dingtalk_settings(request: Request, space_id: int) -> Response:
+    user = await require_admin(request)
+    form = await checked_form(request)
+    data = DingTalkInput(
+        enabled=form.get("enabled") == "1",
+        corp_name=str(form.get("corp_name", "")),
+        corp_id=str(form.get("corp_id", "")),
+        agent_id=str(form.get("agent_id", "")),
+        app_key=str(form.get("app_key", "")),
+        app_secret=str(form.get("app_secret", "")),
+        api_version=str(form.get("api_version", "v2")),
+        forward_url=str(form.get("forward_url", "")),
+    )
+    context = get_context(request)
+    try:
+        async with context.db.transaction() as session:
+            await save_dingtalk(
+                session, context.secret_box, space_id, data, actor=actor(user.username)
+            )
+    except ValidationFailed as exc:
+        async with context.db.session() as session:
+            space = await get_space(session, space_id)
+            config = await load_dingtalk(session, space_id)
+        # Never echo the typed secret back into the page.
+        shown = DingTalkInput(**{**data.__dict__, "app_secret": ""})
+        return await render_page(
+            request,
+            "dingtalk.html",
+            {"space": space, "config": config, "form": shown, "errors": exc.problems},
+            status=400,
+        )
+    log.info("DingTalk settings of space %d saved by %s", space_id, user.username)
+    return redirect(f"/admin/spaces/{space_id}/dingtalk?done=saved")

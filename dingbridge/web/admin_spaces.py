@@ -1,0 +1,113 @@
+"""Console: the list of app spaces, creating one, and a space's overview (rename, disable)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dingbridge.errors import ValidationFailed
+from dingbridge.spaces import store
+from dingbridge.spaces.dingtalk_settings import load_dingtalk
+from dingbridge.spaces.members import count_members
+from dingbridge.web.admin_session import checked_form, require_admin
+from dingbridge.web.console_pages import actor, redirect, render_page
+from dingbridge.web.context import get_context
+
+router = APIRouter(include_in_schema=False)
+
+
+def space_url(request: Request, space_id: int) -> str:
+    """The address employees open (and the admin pastes into DingTalk) for this space."""
+    external = get_context(request).settings.external_url
+    base = external.rstrip("/") if external else str(request.base_url).rstrip("/")
+    return f"{base}/{space_id}/"
+
+
+@router.get("/admin/spaces")
+async def spaces_page(request: Request) -> Response:
+    await require_admin(request)
+    async with get_context(request).db.session() as session:
+        spaces = await store.list_spaces(session)
+    return await render_page(request, "spaces.html", {"spaces": spaces, "name": ""})
+
+
+@router.post("/admin/spaces")
+async def create_space(request: Request) -> Response:
+    user = await require_admin(request)
+    form = await checked_form(request)
+    name = str(form.get("name", ""))
+    context = get_context(request)
+    try:
+        async with context.db.transaction() as session:
+            space = await store.create_space(session, name, actor=actor(user.username))
+    except ValidationFailed as exc:
+        async with context.db.session() as session:
+            spaces = await store.list_spaces(session)
+        return await render_page(
+            request,
+            "spaces.html",
+            {"spaces": spaces, "name": name, "errors": exc.problems},
+            status=400,
+        )
+    return redirect(f"/admin/spaces/{space.id}?done=created")
+
+
+@router.get("/admin/spaces/{space_id}")
+async def space_page(request: Request, space_id: int) -> Response:
+    await require_admin(request)
+    async with get_context(request).db.session() as session:
+        space = await store.get_space(session, space_id)
+        members = await count_members(session, space_id)
+        dingtalk = await load_dingtalk(session, space_id)
+    return await render_page(
+        request,
+        "space.html",
+        {
+            "space": space,
+            "members": members,
+            "dingtalk": dingtalk,
+            "space_url": space_url(request, space_id),
+            "name": space.name,
+        },
+    )
+
+
+@router.post("/admin/spaces/{space_id}/rename")
+async def rename_space(request: Request, space_id: int) -> Response:
+    user = await require_admin(request)
+    form = await checked_form(request)
+    name = str(form.get("name", ""))
+    context = get_context(request)
+    try:
+        async with context.db.transaction() as session:
+            await store.rename_space(session, space_id, name, actor=actor(user.username))
+    except ValidationFailed as exc:
+        async with context.db.session() as session:
+            space = await store.get_space(session, space_id)
+            members = await count_members(session, space_id)
+            dingtalk = await load_dingtalk(session, space_id)
+        return await render_page(
+            request,
+            "space.html",
+            {
+                "space": space,
+                "members": members,
+                "dingtalk": dingtalk,
+                "space_url": space_url(request, space_id),
+                "name": name,
+                "errors": exc.problems,
+            },
+            status=400,
+        )
+    return redirect(f"/admin/spaces/{space_id}?done=saved")
+
+
+@router.post("/admin/spaces/{space_id}/enabled")
+async def set_enabled(request: Request, space_id: int) -> Response:
+    user = await require_admin(request)
+    form = await checked_form(request)
+    enabled = form.get("enabled") == "1"
+    async with get_context(request).db.transaction() as session:
+        await store.set_space_enabled(session, space_id, enabled, actor=actor(user.username))
+    return redirect(f"/admin/spaces/{space_id}?done={'enabled' if enabled else 'disabled'}")

@@ -1,0 +1,50 @@
+"""Jinja2 templates with gettext, one environment per language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from dingbridge.settings import LANGUAGES
+from dingbridge.web.i18n import LANGUAGE_NAMES, html_lang, request_language, translations
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+class Templates:
+    def __init__(self, default_language: str) -> None:
+        self.default_language = default_language
+        self._envs: dict[str, jinja2.Environment] = {}
+        for language in LANGUAGES:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+                autoescape=jinja2.select_autoescape(default=True),
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+            env.globals["language_names"] = LANGUAGE_NAMES
+            self._envs[language] = env
+
+    def language(self, request: Request) -> str:
+        return request_language(request, self.default_language)
+
+    def render_string(self, request: Request, name: str, context: dict[str, Any]) -> str:
+        language = self.language(request)
+        template = self._envs[language].get_template(name)
+        values = {"request": request, "lang": language, "html_lang": html_lang(language)}
+        values.update(context)
+        return template.render(values)
+
+    def response(
+        self, request: Request, name: str, context: dict[str, Any], status: int = 200
+    ) -> HTMLResponse:
+        return HTMLResponse(self.render_string(request, name, context), status_code=status)
+
+    def gettext(self, request: Request, message: str) -> str:
+        return translations(self.language(request)).gettext(message)
