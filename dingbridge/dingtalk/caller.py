@@ -34,7 +34,7 @@ from dingbridge.dingtalk.errors import (
 )
 from dingbridge.dingtalk.transport import Response, Transport
 
-__all__ = ["Caller", "RetryPolicy"]
+__all__ = ["CallObserver", "Caller", "RetryPolicy"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,11 @@ class AppTokenSource(Protocol):
     async def forget_app_token(self, token: str) -> None: ...
 
 
+CallObserver = Callable[[str, str, float], None]
+"""``observer(path, outcome, seconds)`` after every HTTP attempt (e.g. Prometheus counters).
+``outcome`` is "ok", "transport:<kind>" or "<ErrorClass>:<effective code>"."""
+
+
 class Caller:
     def __init__(
         self,
@@ -71,6 +76,7 @@ class Caller:
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: CallObserver | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.transport = transport
@@ -78,6 +84,7 @@ class Caller:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self.observer = observer
         self.tokens: AppTokenSource | None = None
 
     async def oapi(
@@ -204,14 +211,17 @@ class Caller:
             outcome = f"{type(exc).__name__}:{exc.effective_code}"
             raise
         finally:
+            seconds = time.perf_counter() - started
             logger.info(
                 "dingtalk %s %s app=%s outcome=%s duration_ms=%.1f",
                 method.upper(),
                 path,
                 self.app_key,
                 outcome,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
             )
+            if self.observer is not None:
+                self.observer(path, outcome, seconds)
 
     @staticmethod
     def _decode(host: Host, path: str, response: Response) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from dingbridge.dingtalk.api.messages import Messages
 from dingbridge.dingtalk.api.oauth import OAuth
 from dingbridge.dingtalk.api.tokens import AppTokens
 from dingbridge.dingtalk.api.users import Users
-from dingbridge.dingtalk.caller import Caller, RetryPolicy
+from dingbridge.dingtalk.caller import Caller, CallObserver, RetryPolicy
 from dingbridge.dingtalk.endpoints import Endpoints
 from dingbridge.dingtalk.token_cache import MemoryTokenStore, TokenCache, TokenStore
 from dingbridge.dingtalk.transport import AiohttpTransport, Transport
@@ -36,7 +36,8 @@ class DingTalkClient:
     ``api_version`` "v2" (default) fetches app tokens from ``/v1.0/oauth2/accessToken`` and
     signs browsers in through ``login.dingtalk.com/oauth2/auth``; "v1" uses ``/gettoken`` and
     the SNS ``qrconnect`` flow. ``transport`` and ``token_store`` may be shared by many clients;
-    a transport the client created itself is closed by :meth:`aclose`.
+    a transport the client created itself is closed by :meth:`aclose`. ``observer`` is
+    called after every HTTP attempt with (path, outcome, seconds), for metrics.
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class DingTalkClient:
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
         token_refresh_margin: float = 300.0,
+        observer: CallObserver | None = None,
     ) -> None:
         if api_version not in ("v1", "v2"):
             raise ValueError(f"api_version must be 'v1' or 'v2', got {api_version!r}")
@@ -74,6 +76,7 @@ class DingTalkClient:
             app_key=app_key,
             timeout=timeout,
             retry=retry,
+            observer=observer,
         )
         self.tokens = AppTokens(
             self.caller,

@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from dingbridge.dingtalk.error_hints import CODE_HINTS
 from dingbridge.dingtalk.permissions import permission_for_path, permission_label
 
 __all__ = [
@@ -101,11 +102,13 @@ class DingTalkError(Exception):
 
     @property
     def explanation(self) -> str:
-        return self.explanation_zh_default
+        hint = CODE_HINTS.get(self.effective_code or "") if type(self) is DingTalkError else None
+        return hint[0] if hint else self.explanation_zh_default
 
     @property
     def explanation_en(self) -> str:
-        return self.explanation_en_default
+        hint = CODE_HINTS.get(self.effective_code or "") if type(self) is DingTalkError else None
+        return hint[1] if hint else self.explanation_en_default
 
     def _default_message(self) -> str:
         parts = [f"DingTalk {self.path or 'call'} failed"]

@@ -11,10 +11,14 @@ in-memory one. A store must provide:
 ``delete(key)``
     Forget a value (DingTalk said the token is invalid).
 ``lock(key)``
-    An async context manager held while one caller fetches a new value. The memory store
-    returns a no-op (the cache already single-flights inside one process); a shared store
-    returns a cross-instance lock (e.g. Redis ``SET NX PX``) so only one instance fetches.
-    It should time out rather than block forever.
+    An async context manager held while one caller fetches a new value: while one holder
+    is inside, another ``lock(key)`` waits. The memory store uses an asyncio.Lock per key
+    (several caches in one process sharing the store fetch once); a shared store returns a
+    cross-instance lock (e.g. Redis ``SET NX PX`` + polling) so only one instance fetches.
+    It should give up after a bounded wait (then the caller fetches anyway) rather than
+    block forever.
+
+The conformance suite ``tests/dingtalk/token_store_conformance.py`` checks all of this.
 
 Values are secrets: a store must not log them.
 """
@@ -48,6 +52,7 @@ class MemoryTokenStore:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._values: dict[str, tuple[str, float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def get(self, key: str) -> str | None:
         item = self._values.get(key)
@@ -67,7 +72,8 @@ class MemoryTokenStore:
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
-        yield
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            yield
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from dingbridge.dingtalk.errors import TransportError
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -171,7 +174,8 @@ class AiohttpTransport:
             ) from exc
         except aiohttp.ClientConnectorError as exc:
             raise TransportError(
-                f"{path}: cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror})",
+                f"{path}: cannot connect to {exc.host}:{exc.port} "
+                f"({exc.os_error.strerror or type(exc.os_error).__name__})",
                 kind="connect",
                 path=path,
             ) from exc
@@ -271,6 +275,7 @@ class ASGITransport:
                 f"{path}: timed out after {timeout:g}s", kind="timeout", path=path
             ) from exc
         except Exception as exc:
+            logger.debug("in-process ASGI app raised on %s", path, exc_info=True)
             raise TransportError(
                 f"{path}: connection dropped ({type(exc).__name__})", kind="dropped", path=path
             ) from exc

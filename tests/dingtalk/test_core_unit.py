@@ -15,6 +15,7 @@ from dingbridge.dingtalk import (
     MemoryTokenStore,
     Request,
     Response,
+    RetryPolicy,
     ServerBusy,
     TokenInvalid,
     TransportError,
@@ -204,3 +205,22 @@ async def test_non_json_answer_is_unexpected(
 
 def test_json_response_helper() -> None:
     assert json_response({"a": "中"}).json() == {"a": "中"}
+
+
+async def test_observer_sees_every_attempt(fake: ScriptedDingTalk) -> None:
+    seen: list[tuple[str, str]] = []
+    client = DingTalkClient(
+        app_key=APP_KEY,
+        app_secret=APP_SECRET,
+        endpoints=Endpoints.single_base("http://dingtalk.test"),
+        transport=HandlerTransport(fake),
+        retry=RetryPolicy(backoff=0.0),
+        observer=lambda path, outcome, seconds: seen.append((path, outcome)),
+    )
+    fake.on("/topapi/v2/user/get", {"errcode": -1, "errmsg": "系统繁忙"}, USER)
+    await client.users.get("user001")
+    assert seen == [
+        ("/v1.0/oauth2/accessToken", "ok"),
+        ("/topapi/v2/user/get", "ServerBusy:-1"),
+        ("/topapi/v2/user/get", "ok"),
+    ]

@@ -224,3 +224,21 @@ def test_permission_names_per_endpoint(path: str, permission: str) -> None:
 def test_explanations(err: DingTalkError, zh: str, en: str) -> None:
     assert zh in err.explanation
     assert en in err.explanation_en
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "hint"),
+    [
+        ({"errcode": 22, "errmsg": "Invalid method"}, 200, "/oapi-dingtalk-com/"),
+        ({"errcode": 404, "errmsg": "请求的URI地址不存在"}, 200, "swapped"),
+        ({"code": "InvalidAction.NotFound", "message": "not found"}, 404, "/api-dingtalk-com/"),
+        ({"errcode": 40056, "errmsg": "不合法的agentid"}, 200, "AgentId"),
+        ({"errcode": 50002, "errmsg": "员工不在授权范围"}, 200, "visibility"),
+    ],
+)
+def test_other_codes_get_a_hint(body: dict[str, Any], status: int, hint: str) -> None:
+    make = error_from_api if "code" in body else error_from_oapi
+    err = make(body, path="/topapi/x", status=status)
+    assert type(err) is DingTalkError
+    assert hint in err.explanation_en
+    assert err.explanation != DingTalkError.explanation_zh_default

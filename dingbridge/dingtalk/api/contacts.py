@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from dingbridge.dingtalk.api.envelope import result_dict
+from dingbridge.dingtalk.api.envelope import required_str, result_dict
 from dingbridge.dingtalk.api.users import UserDetail
 from dingbridge.dingtalk.caller import Caller
 from dingbridge.dingtalk.errors import UnexpectedResponse
@@ -48,7 +48,7 @@ class Contacts:
             )
         return [
             Department(
-                dept_id=int(item["dept_id"]),
+                dept_id=int(required_str(item, "dept_id", "/topapi/v2/department/listsub")),
                 name=str(item.get("name", "")),
                 parent_id=int(item["parent_id"]) if item.get("parent_id") is not None else None,
             )
@@ -108,7 +108,10 @@ class Contacts:
                 body["contain_access_limit"] = contain_access_limit
             data = await self._caller.oapi("POST", "/topapi/v2/user/list", json_body=body)
             result = result_dict(data)
-            yield [UserDetail.from_result(item) for item in result.get("list") or []]
+            yield [
+                UserDetail.from_result(item, "/topapi/v2/user/list")
+                for item in result.get("list") or []
+            ]
             next_cursor = result.get("next_cursor")
             if not result.get("has_more") or next_cursor is None:
                 return

@@ -50,13 +50,13 @@ class UserDetail:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_result(cls, r: dict[str, Any]) -> UserDetail:
+    def from_result(cls, r: dict[str, Any], path: str = "/topapi/v2/user/get") -> UserDetail:
         def opt(name: str) -> str | None:
             value = r.get(name)
             return None if value in (None, "") else str(value)
 
         return cls(
-            userid=str(r["userid"]),
+            userid=required_str(r, "userid", path),
             name=str(r.get("name", "")),
             unionid=opt("unionid"),
             mobile=opt("mobile"),
@@ -126,9 +126,7 @@ class Users:
         data = await self._caller.oapi(
             "POST", "/topapi/v2/user/get", json_body={"userid": userid, "language": language}
         )
-        r = result_dict(data)
-        required_str(r, "userid", "/topapi/v2/user/get")
-        return UserDetail.from_result(r)
+        return UserDetail.from_result(result_dict(data))
 
     async def getbyunionid(self, unionid: str) -> UnionIdLookup:
         """``topapi/user/getbyunionid``: unionid → userid (UserNotFound for strangers)."""

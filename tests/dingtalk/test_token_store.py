@@ -1,0 +1,14 @@
+"""The in-memory TokenStore passes the shared conformance suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from dingbridge.dingtalk.token_cache import MemoryTokenStore
+from tests.dingtalk.token_store_conformance import TokenStoreConformance
+
+
+class TestMemoryTokenStore(TokenStoreConformance):
+    @pytest.fixture
+    def token_store(self) -> MemoryTokenStore:
+        return MemoryTokenStore()
