@@ -27,7 +27,11 @@ class RateLimitResult:
 
 
 class RateLimiter:
-    """Counts hits per bucket name (e.g. ``"admin-login:ip:127.0.0.1"``)."""
+    """Counts hits per bucket name (e.g. ``"admin-login:ip:127.0.0.1"``).
+
+    Windows are timed by the store's TTLs (the KV's clock, or Redis), so ``clock`` is only
+    kept for callers that pass one; bucket names should include what the limit is about.
+    """
 
     def __init__(self, kv: KV, clock: Callable[[], float] = time.time) -> None:
         self._kv = kv

@@ -149,7 +149,10 @@ class SessionStore:
     async def create(
         self, kind: str, subject: str, scope: str, data: dict[str, Any] | None = None
     ) -> Session:
-        """Start a session with a fresh id (never reuse one the browser brought: no fixation)."""
+        """Start a session with a fresh id (never reuse one the browser brought: no fixation).
+
+        ``data`` must be JSON-serialisable (it is stored as JSON).
+        """
         if kind not in KINDS:
             raise ValueError(f"session kind must be one of {KINDS}, got {kind!r}")
         if not subject or not scope.startswith("/") or not scope.endswith("/"):

@@ -25,6 +25,7 @@ import logging
 import re
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -115,6 +116,7 @@ class CodeService:
         self._clock = clock
         self.policy = policy or CodePolicy()
         self._limits = RateLimiter(kv, clock)
+        self._sender_kind = str(getattr(sender, "kind", type(sender).__name__))
 
     # -- keys and hashes ----------------------------------------------------------------
     def _mac(self, *parts: str) -> str:
@@ -171,7 +173,7 @@ class CodeService:
                 "verification code for %s (space %s) not sent: %s sender, %s %s",
                 mask_mobile(mobile),
                 space,
-                self._sender.kind,
+                self._sender_kind,
                 exc.provider_code or exc.reason,
                 scrub(exc.detail, code),
             )
@@ -182,7 +184,7 @@ class CodeService:
                 "verification code for %s (space %s) not sent: %s sender raised %s: %s",
                 mask_mobile(mobile),
                 space,
-                self._sender.kind,
+                self._sender_kind,
                 type(exc).__name__,
                 scrub(str(exc), code, mobile)[:300],
             )
@@ -221,7 +223,9 @@ class CodeService:
         tries = await self._kv.incr(tries_key, ttl=remaining_life)
         if tries > policy.max_tries:
             return VerifyResult("dead")
-        candidate = self._code_hash(space, mobile, nonce, code.strip())
+        # NFKC turns full-width digits typed with a Chinese IME (１２３) into ASCII.
+        entered = unicodedata.normalize("NFKC", code).strip()
+        candidate = self._code_hash(space, mobile, nonce, entered)
         if hmac.compare_digest(candidate, record["hash"]):
             if not await self._kv.set_if_absent(f"code-used:{nonce}", b"1", ttl=remaining_life):
                 return VerifyResult("none")

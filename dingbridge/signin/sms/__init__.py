@@ -79,9 +79,10 @@ class SmsConfigError(ValueError):
 
 @runtime_checkable
 class SmsSender(Protocol):
-    """Delivers verification codes. ``template_params`` holds ``code`` and ``minutes``."""
+    """Delivers verification codes. ``template_params`` holds ``code`` and ``minutes``.
 
-    kind: str
+    The built-in senders also have a ``kind`` attribute (``"aliyun"``…) used in log lines.
+    """
 
     async def send(
         self, mobile: str, code: str, *, template_params: Mapping[str, str] | None = None

@@ -152,13 +152,15 @@ class AliyunSender:
         except Exception as exc:  # the SDK raises its own exception types and transport errors
             error_code = str(getattr(exc, "code", "") or type(exc).__name__)
             detail = scrub(str(getattr(exc, "message", "") or exc), *secrets)[:300]
-            logger.error("aliyun SMS to %s failed: %s %s", mask_mobile(mobile), error_code, detail)
+            logger.warning(
+                "aliyun SMS to %s failed: %s %s", mask_mobile(mobile), error_code, detail
+            )
             raise SmsSendError(
                 classify(error_code), provider_code=error_code, detail=detail
             ) from None
         if result != "OK":
             detail = scrub(message, *secrets)[:300]
-            logger.error(
+            logger.warning(
                 "aliyun SMS to %s refused: %s %s (RequestId %s)",
                 mask_mobile(mobile),
                 result,

@@ -170,13 +170,15 @@ class TencentSender:
             get_message = getattr(exc, "get_message", None)
             raw = str(get_message() if callable(get_message) else exc)
             detail = scrub(raw, *secrets)[:300]
-            logger.error("tencent SMS to %s failed: %s %s", mask_mobile(mobile), error_code, detail)
+            logger.warning(
+                "tencent SMS to %s failed: %s %s", mask_mobile(mobile), error_code, detail
+            )
             raise SmsSendError(
                 classify(error_code), provider_code=error_code, detail=detail
             ) from None
         if result != "Ok":
             detail = scrub(message, *secrets)[:300]
-            logger.error(
+            logger.warning(
                 "tencent SMS to %s refused: %s %s (RequestId %s)",
                 mask_mobile(mobile),
                 result,

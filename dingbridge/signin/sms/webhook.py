@@ -109,15 +109,15 @@ class WebhookSender:
             ):
                 status = resp.status
         except TimeoutError:
-            logger.error("webhook SMS to %s: %s timed out", masked, self.target)
+            logger.warning("webhook SMS to %s: %s timed out", masked, self.target)
             raise SmsSendError("unavailable", detail="timeout") from None
         except aiohttp.ClientError as exc:
-            logger.error(
+            logger.warning(
                 "webhook SMS to %s: %s unreachable (%s)", masked, self.target, type(exc).__name__
             )
             raise SmsSendError("unavailable", detail=type(exc).__name__) from None
         if not 200 <= status < 300:
-            logger.error("webhook SMS to %s: %s answered HTTP %d", masked, self.target, status)
+            logger.warning("webhook SMS to %s: %s answered HTTP %d", masked, self.target, status)
             raise SmsSendError(
                 _status_failure(status), provider_code=f"HTTP {status}", detail=f"HTTP {status}"
             )
