@@ -194,3 +194,18 @@ async def test_default_redis_prefix_is_dingbridge() -> None:
     assert isinstance(kv, RedisKV)
     assert kv.prefix == "dingbridge:"
     await kv.close()
+
+
+async def test_create_kv_memory_uses_the_given_clock() -> None:
+    clock = FakeClock()
+    kv = create_kv("memory://", clock=clock)
+    await kv.set("a", b"1", ttl=10)
+    clock.advance(11)
+    assert await kv.get("a") is None
+
+
+async def test_unreachable_redis_is_a_clear_error() -> None:
+    kv = create_kv("redis://127.0.0.1:1/0")
+    with pytest.raises(KVError, match="Redis GET failed"):
+        await kv.get("a")
+    await kv.close()

@@ -76,6 +76,15 @@ async def test_correct_code_works_exactly_once(kv_backend: Backend) -> None:
     assert (await service.verify(10001, MOBILE, code)).status == "none"
 
 
+async def test_full_width_digits_and_spaces_are_accepted(kv_backend: Backend) -> None:
+    service, outbox = make(kv_backend)
+    await service.send(10001, MOBILE, IP)
+    code = outbox.last_code_for(MOBILE)
+    assert code is not None
+    typed = " " + "".join(chr(ord(d) - ord("0") + ord("０")) for d in code) + " "
+    assert (await service.verify(10001, MOBILE, typed)).ok
+
+
 async def test_code_is_bound_to_space_and_mobile(kv_backend: Backend) -> None:
     service, outbox = make(kv_backend)
     await service.send(10001, MOBILE, IP)
