@@ -157,6 +157,16 @@ class SessionStore:
             raise ValueError(f"session kind must be one of {KINDS}, got {kind!r}")
         if not subject or not scope.startswith("/") or not scope.endswith("/"):
             raise ValueError("a session needs a subject and a scope path like '/10001/'")
+        return await self._start(kind, subject, scope, data, created_at=None)
+
+    async def _start(
+        self,
+        kind: str,
+        subject: str,
+        scope: str,
+        data: dict[str, Any] | None,
+        created_at: float | None,
+    ) -> Session:
         session_id = secrets.token_urlsafe(32)
         handle = session_handle(session_id)
         now = self._clock()
@@ -164,14 +174,14 @@ class SessionStore:
             "kind": kind,
             "subject": subject,
             "scope": scope,
-            "created_at": now,
+            "created_at": now if created_at is None else created_at,
             "last_seen": now,
             "data": dict(data or {}),
             "gen": await self._generation(kind, subject),
         }
         await self._save(handle, record)
         entries = await self._index(kind, subject)
-        entries[handle] = now
+        entries[handle] = record["created_at"]
         await self._save_index(kind, subject, entries)
         return self._to_session(session_id, handle, record)
 
@@ -236,6 +246,9 @@ class SessionStore:
     async def redeem_ticket(self, ticket: str) -> str | None:
         """Exchange a ticket, once, for a NEW session id (the ticket's session is revoked).
 
+        The new session keeps the old one's creation time, so tickets cannot stretch a
+        session past its absolute timeout.
+
         ``None`` when the ticket is unknown, expired, already used, or its session ended.
         """
         if not ticket:
@@ -254,7 +267,11 @@ class SessionStore:
         if record is None:
             return None
         await self.revoke_handle(handle.decode())
-        fresh = await self.create(
-            record["kind"], record["subject"], record["scope"], record["data"]
+        fresh = await self._start(
+            record["kind"],
+            record["subject"],
+            record["scope"],
+            record["data"],
+            created_at=record["created_at"],
         )
         return fresh.id

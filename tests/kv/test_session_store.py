@@ -157,6 +157,19 @@ async def test_ticket_exchanges_once_for_a_new_session(kv_backend: Backend) -> N
     assert await sessions.redeem_ticket(ticket) is None
 
 
+async def test_ticket_exchange_keeps_the_absolute_deadline(kv_backend: Backend) -> None:
+    sessions = store(kv_backend)
+    current = (await sessions.create("member", "m", "/10001/")).id
+    for _ in range(int(ABSOLUTE // (IDLE / 2))):
+        kv_backend.clock.advance(IDLE / 2)
+        redeemed = await sessions.redeem_ticket(await sessions.issue_ticket(current))
+        if redeemed is None:
+            break
+        current = redeemed
+    kv_backend.clock.advance(IDLE / 2)
+    assert await sessions.get(current, "/10001/") is None
+
+
 async def test_ticket_expires(kv_backend: Backend) -> None:
     sessions = store(kv_backend)
     created = await sessions.create("member", "m", "/10001/")
