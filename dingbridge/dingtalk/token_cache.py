@@ -85,13 +85,14 @@ class FetchedToken:
 class TokenCache:
     """Get-or-fetch with refresh margin and single flight per key.
 
-    100 concurrent :meth:`get` calls on an empty cache cause exactly one ``fetch``.
+    Concurrent :meth:`get` calls on a missing key share one fetch, and share its failure
+    too: 100 callers with a wrong AppSecret cause one token request and 100 errors.
     """
 
     def __init__(self, store: TokenStore, *, refresh_margin: float = 300.0) -> None:
         self.store = store
         self.refresh_margin = refresh_margin
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._flights: dict[str, asyncio.Task[str]] = {}
 
     def _ttl(self, expires_in: float) -> float:
         # keep at least a minute (or half the lifetime) even for short-lived values
@@ -108,20 +109,31 @@ class TokenCache:
             value = await self.store.get(key)
             if value is not None:
                 return value
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._refresh(key, fetch, force_refresh))
+            self._flights[key] = flight
+            flight.add_done_callback(lambda done: self._landed(key, done))
+        # shield: one caller giving up (cancelled) does not cancel the others' fetch
+        return await asyncio.shield(flight)
+
+    def _landed(self, key: str, flight: asyncio.Task[str]) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        if not flight.cancelled():
+            flight.exception()  # retrieved here so an unawaited failure is not reported
+
+    async def _refresh(
+        self, key: str, fetch: Callable[[], Awaitable[FetchedToken]], force_refresh: bool
+    ) -> str:
+        async with self.store.lock(key):
             if not force_refresh:
-                value = await self.store.get(key)
+                value = await self.store.get(key)  # another instance may have fetched
                 if value is not None:
                     return value
-            async with self.store.lock(key):
-                if not force_refresh:
-                    value = await self.store.get(key)  # another instance may have fetched
-                    if value is not None:
-                        return value
-                fetched = await fetch()
-                await self.store.set(key, fetched.value, self._ttl(fetched.expires_in))
-                return fetched.value
+            fetched = await fetch()
+            await self.store.set(key, fetched.value, self._ttl(fetched.expires_in))
+            return fetched.value
 
     async def invalidate(self, key: str, value: str | None = None) -> None:
         """Forget ``key`` (only if it still holds ``value``, when given)."""

@@ -130,3 +130,28 @@ async def test_wrong_token_is_not_retried_forever(sim_client: SimClients) -> Non
     await client.tokens.app_token()
     with pytest.raises(TokenInvalid):
         await client.caller.api("GET", "/v1.0/contact/users/me", token="not-a-user-token")
+
+
+async def test_concurrent_callers_share_one_failed_fetch(
+    sim_client: SimClients, sim_state: Any
+) -> None:
+    from dingbridge.dingtalk import InvalidCredentials
+
+    client = sim_client(app_secret="wrong-secret")
+    results = await asyncio.gather(
+        *(client.tokens.app_token() for _ in range(100)), return_exceptions=True
+    )
+    assert all(isinstance(r, InvalidCredentials) for r in results)
+    assert len(sim_paths(sim_state, "/v1.0/oauth2/accessToken")) == 1
+
+
+async def test_mianden_code_survives_an_expired_token(
+    sim_client: SimClients, sim_state: Any
+) -> None:
+    client = sim_client()
+    await client.tokens.app_token()
+    sim_state.clock.advance(7300)
+    code = sim_state.issue_authcode(DEMO_CORP_ID, "user005")
+    assert (await client.users.getuserinfo(code)).userid == "user005"
+    outcomes = [e.outcome for e in sim_paths(sim_state, "/topapi/v2/user/getuserinfo")]
+    assert len(outcomes) == 2 and outcomes[-1] == "ok"
