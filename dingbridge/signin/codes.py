@@ -175,7 +175,7 @@ class CodeService:
                 space,
                 self._sender_kind,
                 exc.provider_code or exc.reason,
-                scrub(exc.detail, code),
+                scrub(exc.detail, code, mobile),
             )
             raise
         except Exception as exc:
