@@ -198,12 +198,14 @@ class Caller:
             body = b"{}"
             headers["Content-Type"] = "application/json"
         started = time.perf_counter()
-        outcome = "ok"
+        outcome = "error"  # replaced below; stays for cancellation or a bug
         try:
             response = await self.transport.request(
                 method, url, headers=headers, body=body, timeout=self.timeout
             )
-            return self._decode(host, path, response)
+            data = self._decode(host, path, response)
+            outcome = "ok"
+            return data
         except TransportError as exc:
             outcome = f"transport:{exc.kind}"
             raise
@@ -240,8 +242,9 @@ class Caller:
         if host == "oapi":
             if response.status >= 500:
                 raise error_from_api(data, path=path, status=response.status)
-            errcode = data.get("errcode", 0 if response.status == 200 else None)
-            if errcode in (0, "0") and response.status == 200:
+            ok_status = 200 <= response.status < 300
+            errcode = data.get("errcode", 0 if ok_status else None)
+            if errcode in (0, "0") and ok_status:
                 return data
             if errcode is None and response.status >= 400:
                 raise error_from_api(data, path=path, status=response.status)

@@ -93,6 +93,7 @@ class DingTalkClient:
             app_key=app_key,
             app_secret=app_secret,
             users=self.users,
+            api_version=api_version,
         )
         self.jsapi = Jsapi(
             self.caller,

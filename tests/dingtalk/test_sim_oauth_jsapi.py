@@ -93,7 +93,7 @@ async def test_v1_sns_login_chain(sim_client: SimClients, sim_state: Any) -> Non
 async def test_v1_identity_from_code(sim_client: SimClients) -> None:
     client = sim_client(api_version="v1")
     back = await browser_login(client, client.oauth.qrconnect_url(REDIRECT, state="s"), "user004")
-    identity = await client.oauth.identity_from_code(back["code"][0], api_version="v1")
+    identity = await client.oauth.identity_from_code(back["code"][0])  # client is v1
     assert identity.userid == "user004"
 
 

@@ -150,3 +150,16 @@ async def test_connection_refused(socket_client: MakeClient) -> None:
     assert err.value.kind == "connect"
     assert "无法连接钉钉" in err.value.explanation
     assert FULL_APP.app_secret not in str(err.value)
+
+
+async def test_v1_browser_login_over_socket(socket_client: MakeClient, sim_server: Any) -> None:
+    client = socket_client(api_version="v1")
+    url = client.oauth.login_url("http://127.0.0.1:8000/cb", state="s")  # client is v1
+    answer = await client.transport.request(
+        "GET", url + "&userid=user003", headers={}, body=None, timeout=5
+    )
+    back = parse_qs(urlsplit(answer.headers["Location"]).query)
+    identity = await client.oauth.identity_from_code(back["code"][0])
+    assert identity.userid == "user003"
+    assert await client.jsapi.ticket()
+    assert count(sim_server, "/get_jsapi_ticket") == 1

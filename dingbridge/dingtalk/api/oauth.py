@@ -93,7 +93,9 @@ class OAuth:
         app_key: str,
         app_secret: str,
         users: Users,
+        api_version: Literal["v1", "v2"] = "v2",
     ) -> None:
+        self.api_version = api_version
         self._caller = caller
         self._endpoints = endpoints
         self._app_key = app_key
@@ -221,17 +223,19 @@ class OAuth:
 
     # --- both -------------------------------------------------------------------------
     def login_url(
-        self, redirect_uri: str, *, state: str, api_version: Literal["v1", "v2"] = "v2"
+        self, redirect_uri: str, *, state: str, api_version: Literal["v1", "v2"] | None = None
     ) -> str:
-        if api_version == "v1":
+        """The browser login URL of the client's generation (or ``api_version``)."""
+        if (api_version or self.api_version) == "v1":
             return self.qrconnect_url(redirect_uri, state=state)
         return self.authorize_url(redirect_uri, state=state)
 
     async def identity_from_code(
-        self, code: str, *, api_version: Literal["v1", "v2"] = "v2"
+        self, code: str, *, api_version: Literal["v1", "v2"] | None = None
     ) -> LoginIdentity:
-        """Browser login code → the corp member (UserNotFound for people outside the corp)."""
-        if api_version == "v1":
+        """Browser login code → the corp member (UserNotFound for people outside the corp).
+        Uses the client's generation unless ``api_version`` says otherwise."""
+        if (api_version or self.api_version) == "v1":
             sns = await self.sns_userinfo_by_code(code)
             found = await self._users.getbyunionid(sns.unionid)
             return LoginIdentity(found.userid, sns.unionid, sns.nick, None, None)
