@@ -24,7 +24,24 @@ from dingbridge.sim.handlers import (
 from dingbridge.sim.state import SimState
 
 
+def _wrong_method(request: Request) -> Response | None:
+    """A known path called with the wrong method: 43001 需要GET请求 / 43002 需要POST请求."""
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.path == request.url.path and route.methods:
+            post = "POST" in route.methods
+            errcode, errmsg = (43002, "需要POST请求") if post else (43001, "需要GET请求")
+            request.scope["sim.outcome"] = str(errcode)
+            body: dict[str, Any] = {"errcode": errcode, "errmsg": errmsg}
+            if request.url.path.startswith("/topapi/"):
+                body["request_id"] = oapi_request_id()
+            return oapi_response(body)
+    return None
+
+
 async def unknown_topapi(request: Request) -> Response:
+    wrong = _wrong_method(request)
+    if wrong is not None:
+        return wrong
     name = "dingtalk.oapi." + request.path_params["rest"].strip("/").replace("/", ".")
     sub_msg = f"不合法ApiName，ApiName = {name}"
     request.scope["sim.outcome"] = "22"
@@ -48,6 +65,9 @@ async def unknown_api(request: Request) -> Response:
 
 
 async def unknown_path(request: Request) -> Response:
+    wrong = _wrong_method(request)
+    if wrong is not None:
+        return wrong
     request.scope["sim.outcome"] = "404"
     return oapi_response({"errcode": 404, "errmsg": "请求的URI地址不存在"})
 
@@ -80,4 +100,5 @@ def serve(state: SimState, host: str, port: int, **uvicorn_options: Any) -> None
     """Run the simulator with uvicorn until interrupted (used by ``dingbridge sim``)."""
     import uvicorn
 
+    uvicorn_options.setdefault("server_header", False)
     uvicorn.run(create_app(state), host=host, port=port, **uvicorn_options)

@@ -26,7 +26,11 @@ class BackgroundServer:
         if self.host == "0.0.0.0":
             self.host = "127.0.0.1"
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+            app,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            server_header=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, name="sim-server", daemon=True)

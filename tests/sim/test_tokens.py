@@ -171,3 +171,10 @@ async def test_unknown_paths(sim_app: Any) -> None:
     other = await call(sim_app, "GET", "/nothing/here")
     assert other.status == 200
     assert other.json() == {"errcode": 404, "errmsg": "请求的URI地址不存在"}
+
+
+async def test_known_oapi_path_with_the_wrong_method(sim_app: Any) -> None:
+    get = await call(sim_app, "GET", "/topapi/v2/user/get")
+    assert get.json()["errcode"] == 43002 and get.json()["errmsg"] == "需要POST请求"
+    post = await call(sim_app, "POST", "/gettoken")
+    assert post.json() == {"errcode": 43001, "errmsg": "需要GET请求"}
