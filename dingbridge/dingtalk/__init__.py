@@ -3,6 +3,17 @@
 Imports no web framework and no storage code. See docs/dingtalk-client.md.
 """
 
+from dingbridge.dingtalk.api.contacts import Department
+from dingbridge.dingtalk.api.jsapi import DdConfig, jsapi_signature
+from dingbridge.dingtalk.api.messages import (
+    SendProgress,
+    SendResult,
+    markdown_message,
+    text_message,
+)
+from dingbridge.dingtalk.api.oauth import LoginIdentity, OAuthUser, SnsUser, UserToken
+from dingbridge.dingtalk.api.users import UnionIdLookup, UserDetail, UserInfo
+from dingbridge.dingtalk.callback_crypto import CallbackCrypto, CallbackCryptoError
 from dingbridge.dingtalk.caller import RetryPolicy
 from dingbridge.dingtalk.client import DingTalkClient
 from dingbridge.dingtalk.endpoints import Endpoints, ForwardAddressError
@@ -33,6 +44,10 @@ __all__ = [
     "ASGITransport",
     "AiohttpTransport",
     "AuthCodeInvalid",
+    "CallbackCrypto",
+    "CallbackCryptoError",
+    "DdConfig",
+    "Department",
     "DingTalkClient",
     "DingTalkError",
     "Endpoints",
@@ -40,17 +55,29 @@ __all__ = [
     "HandlerTransport",
     "InvalidCredentials",
     "IpNotWhitelisted",
+    "LoginIdentity",
     "MemoryTokenStore",
+    "OAuthUser",
     "PermissionDenied",
     "RateLimited",
     "Request",
     "Response",
     "RetryPolicy",
+    "SendProgress",
+    "SendResult",
     "ServerBusy",
+    "SnsUser",
     "TokenInvalid",
     "TokenStore",
     "Transport",
     "TransportError",
     "UnexpectedResponse",
+    "UnionIdLookup",
+    "UserDetail",
+    "UserInfo",
     "UserNotFound",
+    "UserToken",
+    "jsapi_signature",
+    "markdown_message",
+    "text_message",
 ]
