@@ -89,8 +89,17 @@
     requestAuthCode: requestAuthCode
   };
 
-  setTimeout(function () {
-    if (!configCalled && phase === "pending") { settle("ready"); }
-  }, 0);
+  // Without dd.config, dd.ready fires once the page has parsed (免登 needs no config).
+  // dd.config must therefore be called before DOMContentLoaded to gate dd.ready.
+  function readyWithoutConfig() {
+    setTimeout(function () {
+      if (!configCalled && phase === "pending") { settle("ready"); }
+    }, 0);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", readyWithoutConfig);
+  } else {
+    readyWithoutConfig();
+  }
   window.dd = dd;
 })();
