@@ -100,6 +100,9 @@ class DingTalkSettingsRow(Base):
     api_version: Mapped[str] = mapped_column(String(4), default="v2")
     forward_url: Mapped[str | None] = mapped_column(String(500))
     egress_ip_seen: Mapped[str | None] = mapped_column(String(64))
+    # How a DingTalk user seen for the first time becomes a member: sms, dingtalk_mobile or
+    # auto_provision (dingbridge.signin.binding_flow).
+    binding_policy: Mapped[str] = mapped_column(String(16), default="sms", server_default="sms")
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
