@@ -100,5 +100,10 @@ def serve(state: SimState, host: str, port: int, **uvicorn_options: Any) -> None
     """Run the simulator with uvicorn until interrupted (used by ``dingbridge sim``)."""
     import uvicorn
 
+    from dingbridge.logs import setup_logging
+
+    setup_logging()
+    # uvicorn's access log prints query strings (appsecret, codes): the gate logs instead.
+    uvicorn_options.setdefault("access_log", False)
     uvicorn_options.setdefault("server_header", False)
     uvicorn.run(create_app(state), host=host, port=port, **uvicorn_options)

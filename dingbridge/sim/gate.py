@@ -92,11 +92,15 @@ class SimGate:
     def _log(self, scope: Scope, status: int) -> None:
         client = scope.get("client")
         outcome = scope.get("sim.outcome") or ("ok" if 0 < status < 400 else str(status))
-        self.state.log(
+        app_key, peer = str(scope.get("sim.app_key", "")), str(client[0]) if client else "127.0.0.1"
+        self.state.log(scope["method"], scope["path"], app_key, peer, outcome)
+        # The path only: query strings carry appsecret, tokens and codes.
+        logger.info(
+            "%s %s app=%s peer=%s -> %s",
             scope["method"],
             scope["path"],
-            str(scope.get("sim.app_key", "")),
-            str(client[0]) if client else "127.0.0.1",
+            app_key or "-",
+            peer,
             outcome,
         )
 

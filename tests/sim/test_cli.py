@@ -77,7 +77,7 @@ def test_serves_a_fixture_file(tmp_path: Path) -> None:
             assert json.loads(response.read())["corps"][0]["corp_id"] == DEMO_CORP_ID
     finally:
         process.terminate()
-        process.wait(timeout=10)
-        assert process.stdout is not None and process.stderr is not None
-        process.stdout.close()
-        process.stderr.close()
+        stdout, stderr = process.communicate(timeout=10)
+    output = (stdout + stderr).decode()
+    assert "GET /gettoken app=dingfullaccess0001ab peer=127.0.0.1 -> ok" in output
+    assert FULL_APP.app_secret not in output

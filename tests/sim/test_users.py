@@ -215,3 +215,16 @@ def test_default_fixture_shape() -> None:
     assert world.corps[OTHER_CORP_ID].users["other001"].mobile == "13900000001"
     assert len(world.apps) == 4
     assert "fieldMobile" not in world.apps[NO_MOBILE_APP.app_key].permissions
+
+
+async def test_missing_email_field_permission_drops_email(sim_app: Any, sim_state: Any) -> None:
+    fixture = default_fixture()
+    fixture["corps"][0]["apps"][0]["permissions"] = [
+        "qyapi_base",
+        "qyapi_get_member",
+        "fieldMobile",
+    ]
+    sim_state.load_fixture(fixture)
+    token = await app_token(sim_app, FULL_APP)
+    user = (await topapi(sim_app, "/topapi/v2/user/get", token, {"userid": "user001"}))["result"]
+    assert "email" not in user and user["mobile"] == "13800000001"
