@@ -22,6 +22,7 @@ from dingbridge.logs import AccessLogMiddleware
 from dingbridge.ratelimit import RateLimiter
 from dingbridge.sessions import SessionStore
 from dingbridge.settings import Settings, secret_keys
+from dingbridge.signin.services import SignInServices
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage import migrate
 from dingbridge.storage.db import Database
@@ -45,6 +46,8 @@ def create_app(
     """The server as one ASGI app. ``kv`` overrides ``settings.kv_url`` (tests share one);
     ``announce`` prints operator messages such as the setup link (default: stdout)."""
     kv = kv if kv is not None else create_kv(settings.kv_url)
+    keys = secret_keys(settings)
+    secret_box = SecretBox(keys)
     context = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url),
@@ -58,9 +61,10 @@ def create_app(
             kv, idle_timeout=settings.session_idle, absolute_timeout=settings.session_absolute
         ),
         ratelimit=RateLimiter(kv),
-        secret_box=SecretBox(secret_keys(settings)),
+        secret_box=secret_box,
         templates=Templates(settings.language),
         announce=announce or _print,
+        signin=SignInServices.build(settings, kv, secret_box, keys[0]),
     )
 
     @asynccontextmanager
@@ -69,6 +73,7 @@ def create_app(
             await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
         await announce_setup_link(context)
         yield
+        await context.signin.aclose()
         await context.db.dispose()
         await context.kv.close()
 

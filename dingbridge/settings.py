@@ -65,6 +65,11 @@ class Settings:
     development: bool = _setting(
         False, "Development mode: enables the console SMS sender and developer pages."
     )
+    sms_config: Path | None = _setting(
+        None,
+        "JSON or YAML file with the SMS sender settings for verification codes (docs/sms.md); "
+        "default: the console sender in development mode, none otherwise.",
+    )
     forwarder: bool = _setting(
         False,
         "Also serve the DingTalk API forwarder routes (/api-dingtalk-com/, /oapi-dingtalk-com/).",
@@ -109,6 +114,8 @@ class Settings:
             raise SettingsError(problems)
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])
+        if values.get("sms_config") is not None:
+            values["sms_config"] = Path(values["sms_config"])
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
@@ -170,6 +177,8 @@ class Settings:
             problems.append("session_idle: longer than session_absolute")
         if self.secret_key is not None and len(self.secret_key) < 32:
             problems.append("secret_key: must be at least 32 characters long")
+        if self.sms_config is not None and not self.sms_config.is_file():
+            problems.append(f"sms_config: {self.sms_config} is not a readable file")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"log_level: {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
         return problems

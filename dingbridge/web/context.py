@@ -14,6 +14,7 @@ from dingbridge.kv import KV
 from dingbridge.ratelimit import RateLimiter
 from dingbridge.sessions import SessionStore
 from dingbridge.settings import Settings
+from dingbridge.signin.services import SignInServices
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage.db import Database
 from dingbridge.web.templating import Templates
@@ -31,6 +32,8 @@ class AppContext:
     templates: Templates
     announce: Callable[[str], None]
     """Prints to the operator's console (stdout), never to the logs: used for the setup link."""
+    signin: SignInServices
+    """Sign-in flows: SMS sender, verification codes, per-space DingTalk clients."""
 
 
 def get_context(request: Request) -> AppContext:

@@ -1,0 +1,103 @@
+"""The sign-in flows' shared objects, built once per server by ``create_app``.
+
+- ``sender``: the SMS sender from ``settings.sms_config`` (a JSON or YAML file, docs/sms.md);
+  without one, the console sender in development mode, otherwise a sender that refuses with
+  "短信服务配置有误，请联系管理员" (binding by SMS then fails clearly, nothing else breaks).
+- ``codes``: the verification-code service on the shared KV.
+- ``clients``: the per-space DingTalk client registry, app tokens on the KV.
+- ``signing_key``: HMAC key for the OAuth ``state`` cookie (derived from the server secret).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dingbridge.kv import KV
+from dingbridge.settings import Settings, SettingsError
+from dingbridge.signin.codes import CodeService
+from dingbridge.signin.kv_token_store import KVTokenStore
+from dingbridge.signin.sms import SmsConfigError, SmsSender, SmsSendError, create_sender
+from dingbridge.signin.sms.console import ConsoleSender
+from dingbridge.spaces.dingtalk_clients import DingTalkClients
+from dingbridge.spaces.secret_box import SecretBox
+
+log = logging.getLogger(__name__)
+
+
+class UnconfiguredSender:
+    """Stands in when no SMS sender is configured outside development mode."""
+
+    kind = "none"
+
+    async def send(
+        self, mobile: str, code: str, *, template_params: Mapping[str, str] | None = None
+    ) -> None:
+        raise SmsSendError("misconfigured", detail="no SMS sender configured (sms_config)")
+
+
+def load_sms_config(path: Path) -> dict[str, Any]:
+    """The sender settings in ``path``: a JSON object, or YAML with an ``sms:`` mapping or the
+    mapping itself."""
+    text = path.read_text("utf-8")
+    data: Any
+    if path.suffix.lower() == ".json":
+        data = json.loads(text)
+    else:
+        import yaml
+
+        data = yaml.safe_load(text)
+    if isinstance(data, dict) and isinstance(data.get("sms"), dict):
+        data = data["sms"]
+    if not isinstance(data, dict):
+        raise SettingsError([f"sms_config: {path} does not hold a mapping of sender settings"])
+    return data
+
+
+def build_sender(settings: Settings) -> SmsSender:
+    if settings.sms_config is not None:
+        try:
+            return create_sender(
+                load_sms_config(settings.sms_config), development=settings.development
+            )
+        except SmsConfigError as exc:
+            raise SettingsError([f"sms_config: {p}" for p in exc.problems]) from None
+    if settings.development:
+        return ConsoleSender(development=True)
+    log.warning("no SMS sender configured (sms_config): binding by SMS code is unavailable")
+    return UnconfiguredSender()
+
+
+@dataclass
+class SignInServices:
+    sender: SmsSender
+    codes: CodeService
+    clients: DingTalkClients
+    signing_key: bytes
+
+    @property
+    def outbox(self) -> ConsoleSender | None:
+        """The console sender's outbox, when that is the sender."""
+        return self.sender if isinstance(self.sender, ConsoleSender) else None
+
+    @classmethod
+    def build(
+        cls, settings: Settings, kv: KV, secret_box: SecretBox, secret_key: str
+    ) -> SignInServices:
+        master = secret_key.encode()
+        sender = build_sender(settings)
+        return cls(
+            sender=sender,
+            codes=CodeService(kv, sender, hmac.new(master, b"codes", hashlib.sha256).digest()),
+            clients=DingTalkClients(settings, secret_box, KVTokenStore(kv)),
+            signing_key=hmac.new(master, b"signin state", hashlib.sha256).digest(),
+        )
+
+    async def aclose(self) -> None:
+        await self.clients.aclose()
