@@ -65,7 +65,7 @@ class Settings:
     development: bool = _setting(
         False, "Development mode: enables the console SMS sender and developer pages."
     )
-    sms_config: Path | None = _setting(
+    sms_config: Path | None = _setting(  # noqa: RUF009 (None default)
         None,
         "JSON or YAML file with the SMS sender settings for verification codes (docs/sms.md); "
         "default: the console sender in development mode, none otherwise.",

@@ -149,7 +149,15 @@ async def import_page(request: Request, space_id: int) -> Response:
 async def import_csv(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     form = await checked_form(request)
-    upload = form.get("file")
+    try:
+        return await _import_upload(request, space_id, user.username, form.get("file"))
+    finally:
+        await form.close()
+
+
+async def _import_upload(
+    request: Request, space_id: int, username: str, upload: object
+) -> Response:
     context = get_context(request)
     async with context.db.session() as session:
         space = await get_space(session, space_id)
@@ -168,7 +176,7 @@ async def import_csv(request: Request, space_id: int) -> Response:
                         session,
                         space_id,
                         data,
-                        actor=actor(user.username),
+                        actor=actor(username),
                         filename=upload.filename,
                     )
             except CsvImportFailed as exc:

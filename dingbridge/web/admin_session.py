@@ -124,5 +124,6 @@ async def checked_form(request: Request) -> FormData:
     user = await current_admin(request)
     expected = user.csrf_token if user else request.cookies.get(CSRF_COOKIE, "")
     if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        await form.close()
         raise CsrfFailed()
     return form

@@ -45,3 +45,10 @@ def request_language(request: Request, default: str) -> str:
 
 def html_lang(language: str) -> str:
     return language.replace("_", "-")
+
+
+# How Babel finds the messages of the templates (``extract_from_dir(dir, **options)``).
+TEMPLATE_MESSAGES_OPTIONS = {
+    "method_map": [("**.html", "jinja2.ext:babel_extract")],
+    "options_map": {"**.html": {"extensions": "jinja2.ext.i18n"}},
+}

@@ -57,6 +57,7 @@ class AsgiClient:
     app: FastAPI
     cookies: dict[str, str] = field(default_factory=dict)
     client_ip: str = "127.0.0.1"
+    raise_app_exceptions: bool = True
 
     async def request(
         self,
@@ -97,7 +98,9 @@ class AsgiClient:
         if files is not None:
             boundary = uuid.uuid4().hex
             body = _multipart(boundary, form or {}, files)
-            raw_headers.append((b"content-type", f"multipart/form-data; boundary={boundary}".encode()))
+            raw_headers.append(
+                (b"content-type", f"multipart/form-data; boundary={boundary}".encode())
+            )
         elif form is not None:
             body = urlencode(form).encode()
             raw_headers.append((b"content-type", b"application/x-www-form-urlencoded"))
@@ -135,10 +138,17 @@ class AsgiClient:
         async def send(message: dict[str, Any]) -> None:
             messages.append(message)
 
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            # Starlette re-raises after its 500 handler answered (for the server's log).
+            if self.raise_app_exceptions or not messages:
+                raise
         start = next(m for m in messages if m["type"] == "http.response.start")
         headers_out = [(k.decode().lower(), v.decode()) for k, v in start["headers"]]
-        payload = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        payload = b"".join(
+            m.get("body", b"") for m in messages if m["type"] == "http.response.body"
+        )
         for key, value in headers_out:
             if key == "set-cookie":
                 self._store_cookie(value)
@@ -167,7 +177,7 @@ def _multipart(
     for name, (filename, content, content_type) in files.items():
         chunks.append(
             (
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; "
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
                 f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
             ).encode()
             + content
@@ -201,7 +211,9 @@ async def server(settings: Settings) -> AsyncIterator[Server]:
         yield Server(app, AsgiClient(app), announced, settings)
 
 
-async def login(client: AsgiClient, username: str = ADMIN_USER, password: str = ADMIN_PASSWORD) -> Result:
+async def login(
+    client: AsgiClient, username: str = ADMIN_USER, password: str = ADMIN_PASSWORD
+) -> Result:
     page = await client.get("/admin/login")
     return await client.post(
         "/admin/login",
