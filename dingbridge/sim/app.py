@@ -106,4 +106,6 @@ def serve(state: SimState, host: str, port: int, **uvicorn_options: Any) -> None
     # uvicorn's access log prints query strings (appsecret, codes): the gate logs instead.
     uvicorn_options.setdefault("access_log", False)
     uvicorn_options.setdefault("server_header", False)
+    # A "hang" fault never answers: do not let it hold up Ctrl+C for long.
+    uvicorn_options.setdefault("timeout_graceful_shutdown", 2)
     uvicorn.run(create_app(state), host=host, port=port, **uvicorn_options)

@@ -11,7 +11,7 @@ body{font-family:"WenQuanYi Zen Hei","PingFang SC","Microsoft YaHei",sans-serif;
 background:#f2f4f7;color:#1f2329}
 header{background:#3296fa;color:#fff;padding:12px 20px;font-size:18px}
 main{max-width:860px;margin:20px auto;background:#fff;padding:20px 24px;border-radius:8px}
-h1{font-size:20px}h2{font-size:16px;margin-top:24px}
+h1{font-size:20px}h2{font-size:16px;margin-top:24px}h3{font-size:14px;color:#646a73}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #e5e6eb;padding:6px 8px;text-align:left}
 .users form{display:inline-block;margin:4px}

@@ -28,6 +28,7 @@ async def dashboard(request: Request) -> Response:
     )
     for corp in state.corps.values():
         parts.append(f"<h2>企业：{escape(corp.name)}（CorpId {escape(corp.corp_id)}）</h2>")
+        parts.append("<h3>应用</h3>")
         parts.append(
             table(
                 ["应用 AppKey", "AgentId", "名称", "服务器出口IP", "权限"],
@@ -44,6 +45,7 @@ async def dashboard(request: Request) -> Response:
             )
         )
         depts = {d.dept_id: d.name for d in corp.departments.values()}
+        parts.append("<h3>成员</h3>")
         parts.append(
             table(
                 ["UserId", "姓名", "手机号", "邮箱", "部门", "状态"],
@@ -54,7 +56,7 @@ async def dashboard(request: Request) -> Response:
                         u.mobile,
                         u.email,
                         "，".join(depts.get(d, str(d)) for d in u.dept_ids),
-                        "在职" if u.active else "未激活",
+                        "已激活" if u.active else "未激活",
                     ]
                     for u in corp.users.values()
                 ],

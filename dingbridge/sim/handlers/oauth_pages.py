@@ -156,7 +156,8 @@ def _pick_page(flow: Flow, state: SimState, app: App, params: dict[str, str]) ->
         f"<h1>登录「{escape(app.name or app.app_key)}」</h1>"
         f"<p>该应用属于 <strong>{escape(corp.name)}</strong>，"
         "将获取你的个人信息（昵称、头像、unionId）。</p>"
-        f'<p class="muted">选择一个账号以扫码登录的身份授权：</p><div class="users">{buttons}</div>'
+        '<p class="muted">选择用哪个钉钉账号登录（代替扫码）：</p>'
+        f'<div class="users">{buttons}</div>'
         f'<h2>其他企业的账号</h2><div class="users">{others or "无"}</div>'
         f'<h2>不同意授权</h2><div class="users">{deny}</div>'
     )
