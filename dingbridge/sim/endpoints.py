@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -36,8 +35,6 @@ from dingbridge.sim.errors import (
 )
 from dingbridge.sim.records import App, Corp
 from dingbridge.sim.state import SimState
-
-logger = logging.getLogger(__name__)
 
 Handler = Callable[["Call"], Awaitable[dict[str, Any]]]
 Endpoint = Callable[[Request], Awaitable[Response]]
