@@ -101,3 +101,14 @@ async def test_dd_config_checks(sim_app: Any, sim_state: Any) -> None:
     assert (await verify(**params(nonceStr="")))["errorCode"] == 52015
     sim_state.clock.advance(7201)
     assert (await verify(**params(signature=hashlib.sha1(plain).hexdigest())))["errorCode"] == 52011
+
+
+async def test_open_fills_the_corpid_placeholder(sim_app: Any) -> None:
+    for placeholder in ("$CORPID$", "%24CORPID%24"):
+        answer = await call(
+            sim_app,
+            "GET",
+            "/_sim/open",
+            query={"userid": "other001", "url": f"{PAGE}?corpId={placeholder}"},
+        )
+        assert answer.headers["location"] == f"{PAGE}?corpId={OTHER_CORP_ID}"

@@ -68,12 +68,15 @@ async def open_in_client(request: Request) -> Response:
         return error_page("打开应用", f"platform 只能是 {'、'.join(PLATFORMS)}。")
     if not url.startswith(("http://", "https://")):
         return error_page("打开应用", "url 参数必须是 http:// 或 https:// 开头的完整地址。")
-    user = next((c.users[userid] for c in state.corps.values() if userid in c.users), None)
-    if user is None:
+    corp = next((c for c in state.corps.values() if userid in c.users), None)
+    if corp is None:
         return error_page("打开应用", f"找不到用户 {userid}。", 404)
+    user = corp.users[userid]
     if not user.active:
         return error_page("打开应用", f"{user.name} 尚未激活钉钉。", 403)
     value = base64.urlsafe_b64encode(json.dumps({"userid": userid, "platform": platform}).encode())
+    # Like the workbench, fill the home page URL's $CORPID$ placeholder with the user's corp.
+    url = url.replace("$CORPID$", corp.corp_id).replace("%24CORPID%24", corp.corp_id)
     response = RedirectResponse(url, status_code=302, headers={"cache-control": "no-store"})
     response.set_cookie(COOKIE, value.decode(), path="/", httponly=True, samesite="lax")
     return response
