@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         except CsvImportFailed as exc:
             typer.echo("Nothing was imported. Fix these lines and import again:", err=True)
             for problem in exc.report.problems:
-                typer.echo(f"  line {problem.line}: {problem.problem}", err=True)
+                typer.echo(f"  line {problem.line}: {problem.text}", err=True)
             raise typer.Exit(1) from None
         except ValidationFailed as exc:
             for name, text in exc.problems.items():

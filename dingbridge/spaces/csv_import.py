@@ -44,8 +44,17 @@ REQUIRED = ("name", "mobile")
 
 @dataclass(frozen=True)
 class RowProblem:
+    """What is wrong with one field of one row. ``message`` is a catalog message (English,
+    translated when shown) with ``%(name)s`` placeholders filled from ``params``."""
+
     line: int  # line number in the file, header = 1
-    problem: str
+    column: str
+    message: str
+    params: dict[str, str | int] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return f"{self.column}: {self.message % self.params if self.params else self.message}"
 
 
 @dataclass
@@ -67,7 +76,7 @@ class CsvImportFailed(ValidationFailed):
     def __init__(self, report: ImportReport) -> None:
         self.report = report
         super().__init__(
-            {f"line {p.line}": p.problem for p in report.problems},
+            {f"line {p.line} {p.column}": p.text for p in report.problems},
             f"Nothing was imported: {len(report.problems)} problem(s) in the file.",
         )
 
@@ -139,12 +148,17 @@ def parse(data: bytes) -> tuple[list[tuple[int, CleanMember]], ImportReport]:
                 )
             )
         except ValidationFailed as exc:
-            problem = "; ".join(f"{k}: {v}" for k, v in exc.problems.items())
-            report.problems.append(RowProblem(line, problem))
+            for name, message in exc.problems.items():
+                report.problems.append(RowProblem(line, name, message))
             continue
         if member.mobile in seen:
             report.problems.append(
-                RowProblem(line, f"mobile: the same number as line {seen[member.mobile]}")
+                RowProblem(
+                    line,
+                    "mobile",
+                    "The same mobile number as line %(line)s.",
+                    {"line": seen[member.mobile]},
+                )
             )
             continue
         seen[member.mobile] = line

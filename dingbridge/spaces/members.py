@@ -55,13 +55,13 @@ def clean_member(data: MemberInput) -> CleanMember:
         problems["mobile"] = str(exc)
     email = data.email.strip() or None
     if email is not None and not _EMAIL.fullmatch(email):
-        problems["email"] = f"{email!r} is not an email address."
+        problems["email"] = "Not an email address."
     role = data.role.strip() or DEFAULT_ROLE
     if len(role) > 64:
         problems["role"] = "The role is longer than 64 characters."
     status = data.status.strip() or "active"
     if status not in STATUSES:
-        problems["status"] = f"The status must be one of: {', '.join(STATUSES)}."
+        problems["status"] = "The status must be active or disabled."
     if problems:
         raise ValidationFailed(problems)
     return CleanMember(name=name, mobile=mobile, email=email, role=role, status=status)

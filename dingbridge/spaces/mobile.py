@@ -21,7 +21,7 @@ def normalize_mobile(raw: str) -> str:
     """
     value = _SEPARATORS.sub("", raw.strip()).replace("＋", "+")
     if not value:
-        raise InvalidMobile("mobile number is empty")
+        raise InvalidMobile("The mobile number is empty.")
     if value.startswith("00"):
         value = "+" + value[2:]
     if _CN_MOBILE.fullmatch(value):
@@ -31,12 +31,10 @@ def normalize_mobile(raw: str) -> str:
     if value.startswith("+86"):
         if _CN_MOBILE.fullmatch(value[3:]):
             return value
-        raise InvalidMobile(f"{raw.strip()!r} is not a valid Chinese mobile number")
+        raise InvalidMobile("Not a valid Chinese mobile number (+86 and 11 digits).")
     if _E164.fullmatch(value):
         return value
-    raise InvalidMobile(
-        f"{raw.strip()!r} is not a mobile number (11 digits, or +country code and number)"
-    )
+    raise InvalidMobile("Not a mobile number: 11 digits, or + country code and number.")
 
 
 def display_mobile(e164: str) -> str:

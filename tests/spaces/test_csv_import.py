@@ -69,11 +69,11 @@ async def test_one_bad_row_imports_nothing_and_names_the_rows(db: Database) -> N
     with pytest.raises(CsvImportFailed) as failed:
         async with db.transaction() as s:
             await import_members(s, space_id, data, actor="test")
-    lines = {p.line: p.problem for p in failed.value.report.problems}
+    lines = {p.line: p for p in failed.value.report.problems}
     assert set(lines) == {3, 4, 5}
-    assert "mobile" in lines[3]
-    assert "name" in lines[4]
-    assert "line 2" in lines[5]  # duplicate of an earlier row
+    assert lines[3].column == "mobile"
+    assert lines[4].column == "name"
+    assert lines[5].text == "mobile: The same mobile number as line 2."
     assert await _members(db, space_id) == []
     async with db.session() as s:
         assert not list(
