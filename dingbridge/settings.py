@@ -200,7 +200,7 @@ def field_help(name: str) -> str:
     """The help text of a setting, for CLI options."""
     for f in dataclasses.fields(Settings):
         if f.name == name:
-            return f"{f.metadata['help']} [env {env_name(name)}]"
+            return f"{f.metadata['help']} (env: {env_name(name)})"
     raise KeyError(name)
 
 

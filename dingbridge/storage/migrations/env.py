@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from dingbridge.storage.db import install_sqlite_pragmas, is_sqlite
 from dingbridge.storage.models import Base
 
 config = context.config
+LOCK_KEY = 0x64696E67  # "ding"
 
 
 def run() -> None:
@@ -29,6 +30,11 @@ def run() -> None:
                 compare_type=True,
             )
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Instances starting together migrate one after the other.
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY}
+                    )
                 context.run_migrations()
     finally:
         engine.dispose()
