@@ -12,11 +12,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import ValidationFailed
 from dingbridge.spaces import audit
-from dingbridge.spaces.members import CleanMember, MemberInput, clean_member, find_by_mobile
+from dingbridge.spaces.members import CleanMember, MemberInput, clean_member
 from dingbridge.spaces.store import get_space
 from dingbridge.storage.models import Member
 
@@ -176,8 +177,12 @@ async def import_members(
     rows, report = parse(data)
     if report.problems:
         raise CsvImportFailed(report)
+    existing = {
+        m.mobile: m
+        for m in await session.scalars(select(Member).where(Member.space_id == space_id))
+    }
     for _line, clean in rows:
-        member = await find_by_mobile(session, space_id, clean.mobile)
+        member = existing.get(clean.mobile)
         if member is None:
             session.add(
                 Member(

@@ -18,6 +18,7 @@ from dingbridge.web.context import get_context
 
 router = APIRouter(include_in_schema=False)
 MAX_CSV_BYTES = 5 * 1024 * 1024
+PAGE_SIZE = 200
 
 
 def _member_input(form: FormData) -> member_ops.MemberInput:
@@ -39,16 +40,24 @@ async def _members_page(
     status: int = 200,
 ) -> Response:
     search = request.query_params.get("q", "")
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
     async with get_context(request).db.session() as session:
         space = await get_space(session, space_id)
-        members = await member_ops.list_members(session, space_id, search=search)
+        members = await member_ops.list_members(
+            session, space_id, search=search, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+        )
     return await render_page(
         request,
         "members.html",
         {
             "space": space,
-            "members": members,
+            "members": members[:PAGE_SIZE],
             "search": search,
+            "page": page,
+            "has_next": len(members) > PAGE_SIZE,
             "form": form or member_ops.MemberInput(name="", mobile=""),
             "errors": errors or {},
             "display_mobile": display_mobile,
