@@ -1,0 +1,498 @@
+"""One forwarded request/response (an *exchange*): request framing upstream, response parsing
+with httptools, re-framing for the client, flow control, timeouts, retry of a stale pooled
+connection, and the final access-log line.
+
+The exchange is both the owner of its upstream connection and the protocol object of its
+response parser (httptools calls ``on_status``/``on_header``/... on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import httptools
+
+from dingbridge.forwarder.access_log import format_access_line
+from dingbridge.forwarder.local_responses import error_response
+from dingbridge.forwarder.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
+
+if TYPE_CHECKING:
+    from dingbridge.forwarder.client_connection import ClientConnection
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+RESPONSE_DROP = HOP_BY_HOP | {b"content-length"}
+REPLAY_LIMIT = 64 * 1024
+BUFFER_LIMIT = 256 * 1024
+CHUNK_END = b"0\r\n\r\n"
+
+
+class _HeadResponseDone(Exception):
+    """Raised from on_headers_complete to stop the parser after a HEAD response's headers."""
+
+
+class Exchange:
+    """A request from a client connection and its forwarded (or local) response."""
+
+    __slots__ = (
+        "body_buf",
+        "buffered",
+        "bytes_in",
+        "bytes_out",
+        "chunk_out",
+        "chunked_in",
+        "client",
+        "close_after",
+        "close_delimited",
+        "content_length",
+        "error",
+        "expect_continue",
+        "finished",
+        "head",
+        "headers",
+        "interim",
+        "keep_alive",
+        "last_io",
+        "local",
+        "local_close",
+        "method",
+        "pool",
+        "replay",
+        "request_done",
+        "reserved",
+        "resp_headers",
+        "resp_reason",
+        "response_done",
+        "response_started",
+        "retried",
+        "route_name",
+        "rparser",
+        "status",
+        "t0",
+        "t_sent",
+        "timer",
+        "upstream",
+        "upstream_keep",
+        "url",
+        "version",
+        "write_blocked_since",
+    )
+
+    def __init__(self, client: ClientConnection, t0: float) -> None:
+        self.client = client
+        self.t0 = t0
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.method = b""
+        self.version = "1.1"
+        self.keep_alive = True
+        self.route_name = "-"
+        self.local: bytes | None = None
+        self.local_close = False
+        self.reserved: str | None = None
+        self.pool: UpstreamPool | None = None
+        self.head = b""
+        self.chunked_in = False
+        self.content_length: int | None = None
+        self.expect_continue = False
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.body_buf: list[bytes] = []
+        self.buffered = 0
+        self.replay: list[bytes] | None = []
+        self.request_done = False
+        self.upstream: UpstreamConnection | None = None
+        self.rparser: httptools.HttpResponseParser | None = None
+        self.resp_reason = b""
+        self.resp_headers: list[tuple[bytes, bytes]] = []
+        self.interim = False
+        self.response_started = False
+        self.response_done = False
+        self.chunk_out = False
+        self.close_delimited = False
+        self.close_after = False
+        self.upstream_keep = False
+        self.status = 0
+        self.error: str | None = None
+        self.finished = False
+        self.retried = False
+        self.t_sent = 0.0
+        self.last_io = 0.0
+        self.write_blocked_since = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    # -- local answers ---------------------------------------------------------------------
+    def refuse(self, status: int, error: str, detail: str) -> None:
+        """Answer locally with a JSON error; close afterwards if a request body would follow."""
+        has_body = self.chunked_in or bool(self.content_length)
+        self.local_close = has_body or not self.keep_alive
+        self.local = error_response(status, error, detail, keep_alive=not self.local_close)
+        self.status = status
+        self.error = error
+
+    def answer_local(self, response: bytes, status: int) -> None:
+        """Write a locally made response now (the exchange is active)."""
+        if self.finished:
+            return
+        self.client.transport.write(response)  # type: ignore[union-attr]
+        self.bytes_out += len(response)
+        self.status = status
+        self.response_started = self.response_done = True
+        if self.local_close:
+            self.finish(close=True)
+        elif self.request_done:
+            self.finish()
+
+    # -- request side ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Become the client's active exchange: answer locally or forward upstream."""
+        if self.local is not None:
+            self.answer_local(self.local, self.status)
+            return
+        if self.reserved is not None:
+            self.client.forwarder.answer_reserved(self)
+            return
+        if self.expect_continue and not self.request_done:
+            self.client.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+        pool = self.pool
+        assert pool is not None
+        conn = pool.take_idle()
+        if conn is not None:
+            self.bind(conn)
+        else:
+            self.client.loop.create_task(self._acquire(pool, fresh=False))
+
+    async def _acquire(self, pool: UpstreamPool, fresh: bool) -> None:
+        try:
+            conn = await (pool.open_new() if fresh else pool.acquire())
+        except UpstreamError as exc:
+            self.fail(exc.status, exc.kind, exc.detail)
+            return
+        if self.finished:
+            pool.release(conn)
+            return
+        self.bind(conn)
+
+    def bind(self, conn: UpstreamConnection) -> None:
+        self.upstream = conn
+        conn.owner = self
+        self.rparser = httptools.HttpResponseParser(self)
+        transport = conn.transport
+        assert transport is not None
+        pending = self.replay if self.retried and self.replay is not None else self.body_buf
+        if pending:
+            transport.write(self.head + b"".join(pending))
+        else:
+            transport.write(self.head)
+        self.body_buf = []
+        if self.buffered:
+            self.buffered = 0
+            self.client.resume_for(2)
+        loop = self.client.loop
+        self.t_sent = self.last_io = loop.time()
+        if self.client.write_paused:
+            transport.pause_reading()
+        if self.timer is None:
+            self.timer = loop.call_at(
+                self.t_sent + self.client.forwarder.settings.read_timeout, self._on_timer
+            )
+
+    def _send(self, data: bytes) -> None:
+        replay = self.replay
+        if replay is not None:
+            if self.bytes_in > REPLAY_LIMIT:
+                self.replay = None
+            else:
+                replay.append(data)
+        conn = self.upstream
+        if conn is not None and conn.transport is not None:
+            conn.transport.write(data)
+        elif not self.response_started:
+            self.body_buf.append(data)
+            self.buffered += len(data)
+            if self.buffered > BUFFER_LIMIT:
+                self.client.pause_for(2)
+
+    def request_body(self, body: bytes) -> None:
+        self.bytes_in += len(body)
+        if self.local is not None or self.reserved is not None or self.response_done:
+            return
+        if self.bytes_in > self.client.forwarder.settings.max_body_bytes:
+            self.too_large()
+            return
+        if self.chunked_in:
+            self._send(b"%x\r\n%b\r\n" % (len(body), body))
+        else:
+            self._send(body)
+
+    def request_complete(self) -> None:
+        self.request_done = True
+        if self.finished:
+            return
+        if (
+            self.chunked_in
+            and self.local is None
+            and self.reserved is None
+            and not self.response_done
+        ):
+            self._send(CHUNK_END)
+        if self.response_done and self.client.active is self:
+            self.finish(close=self.local_close)
+
+    def too_large(self) -> None:
+        limit = self.client.forwarder.settings.max_body_bytes
+        self.fail(413, "body_too_large", f"request body is larger than {limit} bytes", close=True)
+
+    # -- upstream events (ConnectionOwner) -------------------------------------------------
+    def upstream_data(self, data: bytes) -> None:
+        self.last_io = self.client.loop.time()
+        parser = self.rparser
+        assert parser is not None
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _HeadResponseDone):
+                self._response_complete()
+            elif not self.finished:
+                raise
+        except httptools.HttpParserError:
+            self.fail(502, "bad_response", "the upstream sent an invalid HTTP response")
+
+    def upstream_lost(self, exc: Exception | None) -> None:
+        conn, self.upstream = self.upstream, None
+        if conn is None or self.finished or self.response_done:
+            return
+        pool = self.pool
+        assert pool is not None
+        pool.discard(conn)
+        if self.response_started and self.close_delimited:
+            self.upstream_keep = False
+            if self.chunk_out:
+                self.client.write(CHUNK_END)
+            self._response_complete()
+            return
+        if (
+            not self.response_started
+            and conn.reused
+            and not self.retried
+            and self.replay is not None
+            and not self.interim
+        ):
+            self.retried = True  # a pooled connection the upstream had already closed
+            self.client.loop.create_task(self._acquire(pool, fresh=True))
+            return
+        detail = "the upstream closed the connection before the response was complete"
+        if exc is not None:
+            detail += f" ({type(exc).__name__})"
+        self.fail(502, "upstream_reset", detail)
+
+    def upstream_pause_writing(self) -> None:
+        self.write_blocked_since = self.client.loop.time()
+        self.client.pause_for(1)
+
+    def upstream_resume_writing(self) -> None:
+        self.write_blocked_since = 0.0
+        self.last_io = self.client.loop.time()
+        self.client.resume_for(1)
+
+    # -- response parser callbacks ---------------------------------------------------------
+    def on_status(self, reason: bytes) -> None:
+        self.resp_reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.resp_headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        parser = self.rparser
+        assert parser is not None
+        status = parser.get_status_code()
+        if status < 200:
+            self.interim = True  # 1xx interim responses are not passed on
+            return
+        self.status = status
+        content_length: bytes | None = None
+        chunked = False
+        drop = RESPONSE_DROP
+        extra: set[bytes] | None = None
+        out = [b"HTTP/1.1 %d %b\r\n" % (status, self.resp_reason)]
+        for name, value in self.resp_headers:
+            lname = name.lower()
+            if lname in drop or (extra is not None and lname in extra):
+                if lname == b"content-length":
+                    content_length = value
+                elif lname == b"transfer-encoding":
+                    chunked = b"chunked" in value.lower()
+                elif lname == b"connection":
+                    extra = {t.strip().lower() for t in value.split(b",")}
+                continue
+            out.append(b"%b: %b\r\n" % (name, value))
+        if extra:
+            out = [line for line in out if line.split(b":", 1)[0].lower() not in extra]
+        has_body = self.method != b"HEAD" and status not in (204, 304)
+        if not has_body:
+            if content_length is not None and self.method == b"HEAD":
+                out.append(b"Content-Length: %b\r\n" % content_length)
+        elif content_length is not None and not chunked:
+            out.append(b"Content-Length: %b\r\n" % content_length)
+        elif self.version == "1.1":
+            out.append(b"Transfer-Encoding: chunked\r\n")
+            self.chunk_out = True
+            self.close_delimited = not chunked
+        else:
+            self.close_after = True
+            self.close_delimited = not chunked
+        if not self.keep_alive or self.close_after:
+            out.append(b"Connection: close\r\n")
+        elif self.version == "1.0":
+            out.append(b"Connection: keep-alive\r\n")
+        out.append(b"\r\n")
+        head = b"".join(out)
+        self.response_started = True
+        self.client.write(head)
+        self.bytes_out += len(head)
+        if self.method == b"HEAD":
+            self.upstream_keep = parser.should_keep_alive()
+            raise _HeadResponseDone
+
+    def on_body(self, body: bytes) -> None:
+        self.bytes_out += len(body)
+        if self.chunk_out:
+            self.client.write(b"%x\r\n%b\r\n" % (len(body), body))
+        else:
+            self.client.write(body)
+
+    def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            self.resp_headers = []
+            self.resp_reason = b""
+            return
+        if self.chunk_out:
+            self.client.write(CHUNK_END)
+        parser = self.rparser
+        assert parser is not None
+        self.upstream_keep = parser.should_keep_alive()
+        self._response_complete()
+
+    def _response_complete(self) -> None:
+        self.response_done = True
+        loop = self.client.loop
+        forwarder = self.client.forwarder
+        pool = self.pool
+        assert pool is not None
+        forwarder.metrics.observe_upstream_latency(pool.upstream.name, loop.time() - self.t_sent)
+        conn, self.upstream = self.upstream, None
+        if conn is not None:
+            if self.request_done and self.upstream_keep and not conn.closed:
+                pool.release(conn)
+            else:
+                pool.discard(conn)
+        self.finish(close=not self.request_done)
+
+    # -- timeouts and failures -------------------------------------------------------------
+    def _on_timer(self) -> None:
+        self.timer = None
+        if self.finished or self.response_done:
+            return
+        settings = self.client.forwarder.settings
+        now = self.client.loop.time()
+        if self.upstream is None:  # still connecting: the pool and connect timeouts apply
+            self.timer = self.client.loop.call_at(now + settings.read_timeout, self._on_timer)
+            return
+        if self.write_blocked_since:
+            if now - self.write_blocked_since >= settings.write_timeout:
+                self.fail(
+                    504,
+                    "write_timeout",
+                    f"the upstream accepted no request bytes for {settings.write_timeout:g}s",
+                )
+                return
+            deadline = self.write_blocked_since + settings.write_timeout
+        elif self.client.write_paused:
+            deadline = now + settings.read_timeout  # the client is slow, not the upstream
+        elif now - self.last_io >= settings.read_timeout:
+            self.fail(
+                504, "read_timeout", f"the upstream sent nothing for {settings.read_timeout:g}s"
+            )
+            return
+        else:
+            deadline = self.last_io + settings.read_timeout
+        self.timer = self.client.loop.call_at(deadline, self._on_timer)
+
+    def fail(self, status: int, kind: str, detail: str, close: bool = False) -> None:
+        """Answer an upstream failure with a JSON error (or cut the reply if one started)."""
+        if self.finished:
+            return
+        self.error = kind
+        pool = self.pool
+        if pool is not None and status != 413:
+            self.client.forwarder.metrics.count_upstream_error(pool.upstream.name, kind)
+        conn, self.upstream = self.upstream, None
+        if conn is not None and pool is not None:
+            pool.discard(conn)
+        if self.response_started:
+            self.client.abort()
+            self.finish(close=True)
+            return
+        close = close or not self.request_done or not self.keep_alive
+        response = error_response(status, kind, detail, keep_alive=not close)
+        self.status = status
+        self.response_started = self.response_done = True
+        if self.client.active is self:
+            self.client.write(response)
+            self.bytes_out += len(response)
+            self.finish(close=close)
+        else:
+            self.local = response
+            self.local_close = close
+
+    def client_lost(self) -> None:
+        conn, self.upstream = self.upstream, None
+        if conn is not None and self.pool is not None:
+            self.pool.discard(conn)
+        if not self.finished:
+            if not self.response_done:
+                self.status = self.status or 499
+                self.error = self.error or "client_closed"
+            self.finish(close=True)
+
+    def finish(self, close: bool = False) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        client = self.client
+        forwarder = client.forwarder
+        forwarder.metrics.count_request(self.route_name, self.status)
+        access_log = forwarder.access_log
+        if access_log.enabled:
+            access_log.write(
+                format_access_line(
+                    client.peer,
+                    self.method,
+                    self.url,
+                    self.route_name,
+                    self.status,
+                    client.loop.time() - self.t0,
+                    self.bytes_in,
+                    self.bytes_out,
+                    self.error,
+                )
+            )
+        client.exchange_finished(
+            self, keep_alive=self.keep_alive and not close and not self.close_after
+        )
