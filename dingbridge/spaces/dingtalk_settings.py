@@ -198,6 +198,7 @@ async def save_dingtalk(
     row.forward_url = normalize_forward_url(data.forward_url)
     secret = data.app_secret.strip()
     changes = audit.diff(before, _audited(row))
+    changes.pop("has_app_secret", None)  # the app_secret entry below tells the story
     if secret:
         row.app_secret_encrypted = box.encrypt(secret)
         changes["app_secret"] = {

@@ -12,11 +12,18 @@ from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from dingbridge.errors import DingbridgeError, NotFound, TooManyRequests, ValidationFailed
+from dingbridge.errors import (
+    Conflict,
+    DingbridgeError,
+    NotFound,
+    TooManyRequests,
+    ValidationFailed,
+)
 from dingbridge.web.admin_session import LoginRequired
 from dingbridge.web.context import get_context
 
@@ -71,6 +78,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_request_validation(request: Request, exc: Exception) -> Response:
         return error_response(request, NotFound())
 
+    async def on_integrity_error(request: Request, exc: Exception) -> Response:
+        # Two requests racing for the same unique value (a mobile, a binding): the loser
+        # gets a plain conflict; the check before the write covers the ordinary case.
+        log.info("conflicting write on %s %s", request.method, request.url.path)
+        return error_response(request, Conflict())
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, DingbridgeError())
@@ -78,4 +91,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DingbridgeError, on_dingbridge_error)
     app.add_exception_handler(HTTPException, on_http_exception)
     app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(IntegrityError, on_integrity_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -53,3 +53,14 @@ async def test_unexpected_error_shows_no_traceback(server: Server) -> None:
     result = await server.client.get("/boom")
     assert result.status == 500
     assert "Traceback" not in result.text and "secret internals" not in result.text
+
+
+async def test_racing_unique_write_is_a_conflict_not_a_crash(server: Server) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    @server.app.get("/race")
+    async def race() -> None:
+        raise IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed"))
+
+    result = await server.client.get("/race", headers={"accept": "application/json"})
+    assert result.status == 409 and result.json()["error"] == "conflict"
