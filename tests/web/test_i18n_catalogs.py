@@ -26,7 +26,10 @@ def test_every_template_message_is_translated_to_chinese() -> None:
         and m.isascii()
         and m not in ("ID", "AppKey (Client ID)", "AppSecret (Client Secret)")
     )
-    assert untranslated == []
+    assert untranslated == [], (
+        "add a Chinese msgstr for these to dingbridge/web/i18n/zh_CN/LC_MESSAGES/messages.po "
+        "(see docs/server.md, Messages)"
+    )
 
 
 async def test_validation_messages_are_shown_in_chinese(admin: AsgiClient) -> None:
