@@ -95,15 +95,16 @@ def create_app(
 
 
 def _include_routers(app: FastAPI) -> None:
+    from dingbridge.signin import dev_outbox, web_bind, web_entry
     from dingbridge.web import (
         admin_audit,
+        admin_bindings,
         admin_dingtalk,
         admin_login,
         admin_members,
         admin_spaces,
         health,
         language,
-        space_entry,
     )
 
     for router in (
@@ -114,8 +115,11 @@ def _include_routers(app: FastAPI) -> None:
         admin_members.router,
         admin_dingtalk.router,
         admin_audit.router,
-        # Sign-in flows (dingbridge.signin) register here, before the space entry catch-all.
-        space_entry.router,
+        admin_bindings.router,
+        dev_outbox.router,
+        # Sign-in flows (dingbridge.signin): the space entry /{space}/ and the pages under it.
+        web_bind.router,
+        web_entry.router,
     ):
         app.include_router(router)
 

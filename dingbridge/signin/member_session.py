@@ -1,0 +1,115 @@
+"""A member's signed-in session in one space: the cookie and what it stands for.
+
+Cookie ``dingbridge_session``, path ``/{space}/`` (so a cookie of 10001 is never sent to, nor
+accepted by, 10002), HttpOnly, SameSite=Lax, Secure when the server's external URL is https.
+The session lives in the shared :class:`~dingbridge.sessions.SessionStore` (idle and absolute
+timeouts there), subject ``"{space}:{member}"`` so an admin can end all of a member's sessions.
+Every page view re-reads the member: a disabled or deleted member is signed out at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dingbridge.sessions import Session
+from dingbridge.signin.pending import DingTalkIdentity
+from dingbridge.storage.models import Member
+from dingbridge.web.context import AppContext, get_context
+
+SESSION_COOKIE = "dingbridge_session"
+
+
+def space_path(space_id: int) -> str:
+    return f"/{space_id}/"
+
+
+def subject(space_id: int, member_id: int) -> str:
+    return f"{space_id}:{member_id}"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    member: Member
+    session: Session
+
+    @property
+    def corp_id(self) -> str:
+        return str(self.session.data.get("corp_id", ""))
+
+    @property
+    def userid(self) -> str:
+        return str(self.session.data.get("userid", ""))
+
+    def form_token(self, key: bytes) -> str:
+        """A per-session token for the sign-out form (CSRF)."""
+        return hmac.new(key, self.session.handle.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def set_space_cookie(
+    request: Request, response: Response, space_id: int, name: str, value: str, max_age: int
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=space_path(space_id),
+        httponly=True,
+        samesite="lax",
+        secure=get_context(request).settings.secure_cookies,
+    )
+
+
+def delete_space_cookie(response: Response, space_id: int, name: str) -> None:
+    response.delete_cookie(name, path=space_path(space_id), httponly=True, samesite="lax")
+
+
+async def create_session(
+    context: AppContext, space_id: int, member: Member, identity: DingTalkIdentity
+) -> Session:
+    """A new session (fresh id: never one the browser brought)."""
+    return await context.member_sessions.create(
+        "member",
+        subject(space_id, member.id),
+        space_path(space_id),
+        {"member_id": member.id, "corp_id": identity.corp_id, "userid": identity.userid},
+    )
+
+
+def set_session_cookie(
+    request: Request, response: Response, space_id: int, session_id: str
+) -> None:
+    max_age = int(get_context(request).settings.session_absolute)
+    set_space_cookie(request, response, space_id, SESSION_COOKIE, session_id, max_age)
+
+
+async def current_member(request: Request, space_id: int) -> SignedIn | None:
+    """The signed-in, still active member of this space, or ``None``."""
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    if not session_id:
+        return None
+    context = get_context(request)
+    session = await context.member_sessions.get(session_id, space_path(space_id))
+    if session is None or session.kind != "member":
+        return None
+    async with context.db.session() as db:
+        member = await db.get(Member, int(session.data.get("member_id", 0)))
+    if member is None or member.space_id != space_id or member.status != "active":
+        await context.member_sessions.revoke_subject("member", session.subject)
+        return None
+    return SignedIn(member, session)
+
+
+async def end_session(request: Request, response: Response, space_id: int) -> None:
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    if session_id:
+        await get_context(request).member_sessions.revoke(session_id)
+    delete_space_cookie(response, space_id, SESSION_COOKIE)
+
+
+async def revoke_member_sessions(context: AppContext, space_id: int, member_id: int) -> int:
+    return await context.member_sessions.revoke_subject("member", subject(space_id, member_id))

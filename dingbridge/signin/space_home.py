@@ -1,0 +1,49 @@
+"""The space home after sign-in: who you are, your DingTalk identity, the space's apps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dingbridge.signin.member_session import SignedIn
+from dingbridge.signin.pages import render
+from dingbridge.signin.sms import mask_mobile
+from dingbridge.spaces.dingtalk_settings import DingTalkConfig
+from dingbridge.spaces.mobile import display_mobile
+from dingbridge.storage.models import Space, SpaceApp
+from dingbridge.web.context import get_context
+
+
+async def space_apps(session: AsyncSession, space_id: int) -> Sequence[SpaceApp]:
+    query = (
+        select(SpaceApp)
+        .where(SpaceApp.space_id == space_id)
+        .order_by(SpaceApp.position, SpaceApp.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def render_home(
+    request: Request, space: Space, config: DingTalkConfig, current: SignedIn
+) -> Response:
+    context = get_context(request)
+    async with context.db.session() as session:
+        apps = await space_apps(session, space.id)
+    return render(
+        request,
+        "space/home.html",
+        {
+            "space": space,
+            "member": current.member,
+            "masked_mobile": mask_mobile(display_mobile(current.member.mobile)),
+            "corp_name": config.corp_name or current.corp_id,
+            "corp_id": current.corp_id,
+            "userid": current.userid,
+            "apps": apps,
+            "logout_token": current.form_token(context.signin.signing_key),
+        },
+    )

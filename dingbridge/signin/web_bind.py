@@ -1,0 +1,252 @@
+"""Binding pages: a DingTalk user seen for the first time proves a member's mobile by SMS.
+
+``GET /{space}/bind`` (needs the binding cookie set when DingTalk identified the user) asks for
+the mobile; ``POST /{space}/bind/send`` sends a code; ``POST /{space}/bind/verify`` checks it,
+binds, and signs in. A number that is not an active member's gets the same answers as a
+member's (a neutral "if this number belongs to a member, a code was sent", the same cool-down,
+"wrong code" on every try, dead after 5), so the page never tells which numbers exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from dingbridge.signin.binding_flow import BindingRefused, active_member_with_mobile, bind
+from dingbridge.signin.member_session import (
+    create_session,
+    delete_space_cookie,
+    set_session_cookie,
+    space_path,
+)
+from dingbridge.signin.pages import gettext_for, render
+from dingbridge.signin.pending import PENDING_COOKIE, PendingBinding, PendingBindings
+from dingbridge.signin.refusals import refusal_page
+from dingbridge.signin.sms import SmsSendError, mask_mobile
+from dingbridge.signin.web_entry import load_space
+from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
+from dingbridge.storage.models import Member
+from dingbridge.web.context import AppContext, get_context
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+SEND_FAILURES = {
+    "rate_limited": "This number has received too many messages. Try again later.",
+    "rejected": "The message could not be sent to this number. Check it or ask your administrator.",
+    "unavailable": "The SMS service is unavailable just now. Try again in a moment.",
+    "misconfigured": "The SMS service is not set up correctly. Contact your administrator.",
+}
+
+
+def _form_token(context: AppContext, pending_token: str) -> str:
+    key = context.signin.signing_key
+    return hmac.new(key, b"bind\0" + pending_token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def _pending(request: Request, space_id: int) -> tuple[str, PendingBinding] | None:
+    token = request.cookies.get(PENDING_COOKIE, "")
+    pending = await PendingBindings(get_context(request).kv).get(token, space_id)
+    return (token, pending) if pending is not None else None
+
+
+def _page(
+    request: Request,
+    space_id: int,
+    token: str,
+    pending: PendingBinding,
+    *,
+    status: int = 200,
+    **values: Any,
+) -> Response:
+    context = get_context(request)
+    shown = display_mobile(pending.mobile) if pending.mobile else ""
+    data: dict[str, Any] = {
+        "space_id": space_id,
+        "identity": pending.identity,
+        "step": "code" if pending.mobile else "mobile",
+        "masked_mobile": mask_mobile(shown) if shown else "",
+        "form_token": _form_token(context, token),
+        "minutes": context.signin.codes.policy.minutes,
+        "error": "",
+        "notice": "",
+        "mobile_value": "",
+    }
+    data.update(values)
+    return render(request, "space/bind.html", data, status=status)
+
+
+async def _checked(
+    request: Request, space_id: int
+) -> tuple[str, PendingBinding, dict[str, str]] | Response:
+    found = await _pending(request, space_id)
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if found is None:
+        return RedirectResponse(space_path(space_id), status_code=303)
+    token, pending = found
+    sent = fields.get("token", "")
+    if not hmac.compare_digest(sent, _form_token(get_context(request), token)):
+        return refusal_page(request, space_id, "state_invalid")
+    return token, pending, fields
+
+
+def _t(request: Request, message: str) -> str:
+    return gettext_for(request, message)
+
+
+@router.get("/{space_id:int}/bind")
+async def bind_page(request: Request, space_id: int) -> Response:
+    await load_space(get_context(request), space_id)
+    found = await _pending(request, space_id)
+    if found is None:
+        return RedirectResponse(space_path(space_id), status_code=303)
+    return _page(request, space_id, *found)
+
+
+@router.post("/{space_id:int}/bind/change")
+async def change_number(request: Request, space_id: int) -> Response:
+    checked = await _checked(request, space_id)
+    if isinstance(checked, Response):
+        return checked
+    token, pending, _ = checked
+    pending.mobile = None
+    pending.decoy_tries = 0
+    await PendingBindings(get_context(request).kv).save(token, pending)
+    return RedirectResponse(f"{space_path(space_id)}bind", status_code=303)
+
+
+@router.post("/{space_id:int}/bind/send")
+async def send_code(request: Request, space_id: int) -> Response:
+    context = get_context(request)
+    await load_space(context, space_id)
+    checked = await _checked(request, space_id)
+    if isinstance(checked, Response):
+        return checked
+    token, pending, fields = checked
+    typed = fields.get("mobile", "")
+    try:
+        mobile = normalize_mobile(typed)
+    except InvalidMobile:
+        error = _t(request, "Enter a valid mobile number (11 digits, or + and country code).")
+        return _page(request, space_id, token, pending, status=400, error=error, mobile_value=typed)
+    number = display_mobile(mobile)
+    client_ip = request.client.host if request.client else ""
+    async with context.db.session() as session:
+        member = await active_member_with_mobile(session, space_id, mobile)
+    if member is not None:
+        try:
+            result = await context.signin.codes.send(space_id, number, client_ip)
+        except SmsSendError as exc:
+            error = _t(request, SEND_FAILURES[exc.reason])
+            return _page(
+                request, space_id, token, pending, status=502, error=error, mobile_value=typed
+            )
+        status: str = result.status
+        retry_after = result.retry_after
+    else:
+        status, retry_after = await _decoy_send(context, space_id, number, client_ip)
+    if status in ("mobile_limit", "ip_limit"):
+        error = _t(request, "Too many codes were asked for today. Try again tomorrow.")
+        return _page(request, space_id, token, pending, status=429, error=error, mobile_value=typed)
+    if status == "cooldown" and pending.mobile != mobile:
+        error = _t(request, "A code was sent a moment ago. Wait {seconds} seconds.").format(
+            seconds=int(retry_after + 0.999)
+        )
+        return _page(request, space_id, token, pending, status=429, error=error, mobile_value=typed)
+    if pending.mobile != mobile:
+        pending.decoy_tries = 0
+    pending.mobile = mobile
+    await PendingBindings(context.kv).save(token, pending)
+    if status == "cooldown":
+        notice = _t(request, "A code was sent a moment ago. Wait {seconds} seconds.").format(
+            seconds=int(retry_after + 0.999)
+        )
+    else:
+        notice = _t(
+            request,
+            "If this number belongs to a member of this app space, a verification code has "
+            "been sent to it.",
+        )
+    return _page(request, space_id, token, pending, notice=notice)
+
+
+async def _decoy_send(
+    context: AppContext, space_id: int, number: str, client_ip: str
+) -> tuple[str, float]:
+    """What sending to a non-member looks like: the same cool-down, no message."""
+    policy = context.signin.codes.policy
+    digest = hmac.new(context.signin.signing_key, number.encode(), hashlib.sha256).hexdigest()
+    key = f"bind-decoy-cool:{space_id}:{digest[:32]}"
+    if not await context.kv.set_if_absent(key, b"1", ttl=policy.resend_cooldown or 1):
+        left = await context.kv.ttl(key)
+        return "cooldown", left if left is not None else policy.resend_cooldown
+    ip_hits = await context.ratelimit.hit(f"bind-decoy-ip:{client_ip}", policy.daily_per_ip, 86400)
+    if not ip_hits.allowed:
+        return "ip_limit", ip_hits.retry_after
+    log.info(
+        "space %d: code asked for %s, not an active member's number: nothing sent",
+        space_id,
+        mask_mobile(number),
+    )
+    return "sent", policy.resend_cooldown
+
+
+@router.post("/{space_id:int}/bind/verify")
+async def verify_code(request: Request, space_id: int) -> Response:
+    context = get_context(request)
+    await load_space(context, space_id)
+    checked = await _checked(request, space_id)
+    if isinstance(checked, Response):
+        return checked
+    token, pending, fields = checked
+    if not pending.mobile:
+        return RedirectResponse(f"{space_path(space_id)}bind", status_code=303)
+    code = fields.get("code", "")
+    number = display_mobile(pending.mobile)
+    async with context.db.session() as session:
+        member = await active_member_with_mobile(session, space_id, pending.mobile)
+    policy = context.signin.codes.policy
+    if member is None:
+        pending.decoy_tries += 1
+        await PendingBindings(context.kv).save(token, pending)
+        left = policy.max_tries - pending.decoy_tries
+        status, tries_left = ("wrong", left) if left > 0 else ("dead", 0)
+    else:
+        result = await context.signin.codes.verify(space_id, number, code)
+        status, tries_left = result.status, result.tries_left
+    if status != "ok" or member is None:
+        messages = {
+            "wrong": "The code is wrong. {tries} tries left.",
+            "dead": "Too many wrong tries: this code no longer works. Ask for a new code.",
+            "expired": "The code has expired. Ask for a new code.",
+            "none": "Ask for a code first.",
+        }
+        error = _t(request, messages.get(status, messages["none"])).format(tries=tries_left)
+        return _page(request, space_id, token, pending, status=400, error=error, dead=status)
+    return await _bind_and_sign_in(request, space_id, token, pending, member.id)
+
+
+async def _bind_and_sign_in(
+    request: Request, space_id: int, token: str, pending: PendingBinding, member_id: int
+) -> Response:
+    context = get_context(request)
+    try:
+        async with context.db.transaction() as session:
+            member = await session.get(Member, member_id)
+            assert member is not None
+            await bind(session, space_id, pending.identity, member, how="sms")
+    except BindingRefused as refused:
+        return refusal_page(request, space_id, refused.reason)
+    session_record = await create_session(context, space_id, member, pending.identity)
+    await PendingBindings(context.kv).drop(token)
+    response = RedirectResponse(pending.next_path, status_code=303)
+    set_session_cookie(request, response, space_id, session_record.id)
+    delete_space_cookie(response, space_id, PENDING_COOKIE)
+    return response

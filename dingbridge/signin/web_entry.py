@@ -1,0 +1,326 @@
+"""``/{space}/``: the one entry URL of an app space, and the sign-in routes under it.
+
+``GET /{space}/`` shows, in order of what the request carries:
+
+1. ``?ticket=``: a one-time ticket from a sign-in done by ``fetch()`` (in-client) is exchanged
+   here, on a top-level navigation, for the session cookie (or the binding cookie), then the
+   browser goes on to a clean URL. WebViews that drop cookies set on fetch() responses still
+   sign in.
+2. ``?state=`` with ``authCode``/``code`` or ``error``: the browser coming back from DingTalk's
+   OAuth page (the space URL is the 重定向URL).
+3. a valid session: the space home.
+4. otherwise the entry page, whose script signs in inside DingTalk (JSAPI requestAuthCode →
+   ``POST /{space}/signin/code``) or offers "使用钉钉登录" (``/{space}/signin/dingtalk``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from dingbridge.errors import NotFound
+from dingbridge.signin import oauth_state
+from dingbridge.signin.binding_flow import bind_by_policy, bound_member, get_policy
+from dingbridge.signin.identity import (
+    SignInRefused,
+    from_browser_code,
+    from_client_code,
+    with_mobile,
+)
+from dingbridge.signin.member_session import (
+    SESSION_COOKIE,
+    create_session,
+    current_member,
+    delete_space_cookie,
+    end_session,
+    set_session_cookie,
+    set_space_cookie,
+    space_path,
+)
+from dingbridge.signin.pages import render
+from dingbridge.signin.pending import (
+    PENDING_COOKIE,
+    PENDING_LIFETIME,
+    DingTalkIdentity,
+    PendingBinding,
+    PendingBindings,
+)
+from dingbridge.signin.refusals import refusal_page, refusal_text
+from dingbridge.signin.space_home import render_home
+from dingbridge.spaces.dingtalk_clients import DingTalkNotConfigured
+from dingbridge.spaces.dingtalk_settings import DingTalkConfig, load_dingtalk
+from dingbridge.spaces.store import find_space
+from dingbridge.storage.models import Member, Space
+from dingbridge.web.context import AppContext, get_context
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+
+# -------------------------------------------------------------------- helpers
+async def load_space(context: AppContext, space_id: int) -> tuple[Space, DingTalkConfig]:
+    async with context.db.session() as session:
+        space = await find_space(session, space_id)
+        if space is None or not space.enabled:
+            raise NotFound("This app space does not exist or is disabled.")
+        config = await load_dingtalk(session, space_id)
+    return space, config
+
+
+def safe_next(space_id: int, value: str | None) -> str:
+    """A post-sign-in destination inside this space only; the space home otherwise."""
+    home = space_path(space_id)
+    lowered = (value or "").lower()
+    if (
+        value
+        and value.startswith(home)
+        and not any(bad in lowered for bad in ("//", "\\", "/.", "%2e", "%2f", "%5c"))
+        and all(c.isprintable() and not c.isspace() for c in value)
+    ):
+        return value
+    return home
+
+
+def base_url(request: Request) -> str:
+    external = get_context(request).settings.external_url
+    return (external or str(request.base_url)).rstrip("/")
+
+
+def redirect_uri(request: Request, space_id: int) -> str:
+    """The OAuth redirect URL: the space URL itself (seed step ④ 重定向URL)."""
+    return base_url(request) + space_path(space_id)
+
+
+async def signed_in(
+    context: AppContext, space_id: int, member_id: int, identity: DingTalkIdentity
+) -> str:
+    """A new session for the member; returns its id."""
+    async with context.db.session() as session:
+        member = await session.get(Member, member_id)
+        assert member is not None
+    return (await create_session(context, space_id, member, identity)).id
+
+
+async def resolve(
+    context: AppContext,
+    client_config: DingTalkConfig,
+    identity: DingTalkIdentity,
+    next_path: str,
+    *,
+    mobile_lookup: Any = None,
+) -> tuple[str, str]:
+    """Bound → ``("session", session_id)``; not yet → ``("pending", pending_token)``.
+
+    :class:`SignInRefused` for a disabled member. ``mobile_lookup`` (an async function giving
+    the identity with its DingTalk mobile) is called only when the policy needs the mobile.
+    """
+    space_id = client_config.space_id
+    async with context.db.transaction() as session:
+        member = await bound_member(session, space_id, identity.corp_id, identity.userid)
+        if member is not None:
+            if member.status != "active":
+                log.info("space %d: disabled member %d refused", space_id, member.id)
+                raise SignInRefused("member_disabled")
+            member_id = member.id
+        else:
+            policy = await get_policy(session, space_id)
+            member_id = 0
+            if policy != "sms":
+                if mobile_lookup is not None:
+                    identity = await mobile_lookup(identity)
+                auto = await bind_by_policy(session, space_id, identity, policy)
+                member_id = auto.id if auto is not None else 0
+    if member_id:
+        return "session", await signed_in(context, space_id, member_id, identity)
+    token = await PendingBindings(context.kv).start(
+        PendingBinding(space_id=space_id, identity=identity, next_path=next_path)
+    )
+    return "pending", token
+
+
+def client_for(context: AppContext, config: DingTalkConfig) -> Any:
+    try:
+        return context.signin.clients.for_space(config)
+    except DingTalkNotConfigured:
+        raise SignInRefused("not_configured") from None
+
+
+# -------------------------------------------------------------------- routes
+@router.get("/{space_id:int}")
+async def space_no_slash(request: Request, space_id: int) -> Response:
+    query = request.url.query
+    return RedirectResponse(space_path(space_id) + (f"?{query}" if query else ""), 308)
+
+
+@router.get("/{space_id:int}/")
+async def space_entry(request: Request, space_id: int) -> Response:
+    context = get_context(request)
+    space, config = await load_space(context, space_id)
+    params = request.query_params
+    if params.get("ticket"):
+        return await _redeem_ticket(request, space_id, params["ticket"], params.get("next"))
+    if params.get("state") is not None and (
+        params.get("authCode") or params.get("code") or params.get("error")
+    ):
+        return await _oauth_callback(request, space, config)
+    current = await current_member(request, space_id)
+    if current is not None:
+        return await render_home(request, space, config, current)
+    response = render(
+        request,
+        "space/entry.html",
+        {
+            "space": space,
+            "config": config,
+            "jsapi_url": context.settings.jsapi_url,
+            "next": safe_next(space_id, params.get("next")),
+            "signed_out": params.get("signed_out") == "1",
+        },
+    )
+    if request.cookies.get(SESSION_COOKIE):
+        delete_space_cookie(response, space_id, SESSION_COOKIE)  # stale or revoked
+    return response
+
+
+@router.post("/{space_id:int}/signin/code")
+async def signin_with_client_code(request: Request, space_id: int) -> Response:
+    """In-client 免登: the page posts ``{"code", "next"}`` as JSON; answers ``{"next"}``."""
+    context = get_context(request)
+    if "application/json" not in request.headers.get("content-type", ""):
+        return JSONResponse({"error": "bad_request"}, status_code=415)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, str) or not code or len(code) > 200:
+        return JSONResponse({"error": "bad_request"}, status_code=400)
+    next_path = safe_next(space_id, body.get("next") if isinstance(body, dict) else None)
+    _, config = await load_space(context, space_id)
+    try:
+        client = client_for(context, config)
+        identity = await from_client_code(client, space_id, code)
+
+        async def lookup(found: DingTalkIdentity) -> DingTalkIdentity:
+            return await with_mobile(client, space_id, found)
+
+        kind, token = await resolve(context, config, identity, next_path, mobile_lookup=lookup)
+    except SignInRefused as refused:
+        return JSONResponse(
+            {"error": refused.reason, "message": refusal_text(request, refused.reason)},
+            status_code=refused.status,
+        )
+    if kind == "session":
+        ticket = await context.member_sessions.issue_ticket(token)
+    else:
+        ticket = await PendingBindings(context.kv).issue_ticket(token)
+    target = f"{space_path(space_id)}?ticket={quote(ticket)}&next={quote(next_path)}"
+    return JSONResponse({"next": target}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/{space_id:int}/signin/dingtalk")
+async def start_browser_signin(request: Request, space_id: int) -> Response:
+    """ "使用钉钉登录": a state bound to this browser, then DingTalk's OAuth page."""
+    context = get_context(request)
+    _, config = await load_space(context, space_id)
+    try:
+        client = client_for(context, config)
+    except SignInRefused as refused:
+        return refusal_page(request, space_id, refused.reason)
+    next_path = safe_next(space_id, request.query_params.get("next"))
+    started = oauth_state.start(context.signin.signing_key, space_id, next_path)
+    url = client.oauth.login_url(redirect_uri(request, space_id), state=started.state)
+    response = RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+    set_space_cookie(
+        request,
+        response,
+        space_id,
+        oauth_state.STATE_COOKIE,
+        started.cookie,
+        oauth_state.STATE_LIFETIME,
+    )
+    return response
+
+
+@router.post("/{space_id:int}/logout")
+async def logout(request: Request, space_id: int) -> Response:
+    current = await current_member(request, space_id)
+    form = await request.form()
+    response = RedirectResponse(f"{space_path(space_id)}?signed_out=1", status_code=303)
+    if current is not None:
+        sent = str(form.get("token", ""))
+        if sent != current.form_token(get_context(request).signin.signing_key):
+            return refusal_page(request, space_id, "state_invalid")
+        log.info("space %d: member %d signed out", space_id, current.member.id)
+    await end_session(request, response, space_id)
+    return response
+
+
+# -------------------------------------------------------------------- pieces of GET /{space}/
+async def _redeem_ticket(
+    request: Request, space_id: int, ticket: str, next_value: str | None
+) -> Response:
+    context = get_context(request)
+    next_path = safe_next(space_id, next_value)
+    session_id = await context.member_sessions.redeem_ticket(ticket)
+    if session_id is not None:
+        session = await context.member_sessions.get(session_id, space_path(space_id))
+        if session is None:
+            await context.member_sessions.revoke(session_id)
+            return refusal_page(request, space_id, "state_invalid")
+        response = RedirectResponse(next_path, status_code=303)
+        set_session_cookie(request, response, space_id, session_id)
+        return response
+    pending = await PendingBindings(context.kv).redeem_ticket(ticket, space_id)
+    if pending is not None:
+        response = RedirectResponse(f"{space_path(space_id)}bind", status_code=303)
+        set_space_cookie(request, response, space_id, PENDING_COOKIE, pending, PENDING_LIFETIME)
+        return response
+    # Used or expired: start over (a plain visit shows the entry page or the home).
+    return RedirectResponse(next_path, status_code=303)
+
+
+async def _oauth_callback(request: Request, space: Space, config: DingTalkConfig) -> Response:
+    context = get_context(request)
+    params = request.query_params
+    space_id = space.id
+    cookie = request.cookies.get(oauth_state.STATE_COOKIE, "")
+    try:
+        next_path = await oauth_state.finish(
+            context.signin.signing_key, context.kv, cookie, params.get("state", ""), space_id
+        )
+    except oauth_state.StateInvalid as exc:
+        log.warning("space %d: OAuth callback refused: %s", space_id, exc)
+        response = refusal_page(request, space_id, "state_invalid")
+        delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
+        return response
+    if params.get("error"):
+        response = refusal_page(request, space_id, "cancelled")
+        delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
+        return response
+    code = params.get("authCode") or params.get("code") or ""
+    try:
+        client = client_for(context, config)
+        identity = await from_browser_code(client, space_id, code)
+
+        async def lookup(found: DingTalkIdentity) -> DingTalkIdentity:
+            return await with_mobile(client, space_id, found)
+
+        kind, token = await resolve(context, config, identity, next_path, mobile_lookup=lookup)
+    except SignInRefused as refused:
+        response = refusal_page(request, space_id, refused.reason)
+        delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
+        return response
+    if kind == "session":
+        response = RedirectResponse(next_path, status_code=303)
+        set_session_cookie(request, response, space_id, token)
+    else:
+        response = RedirectResponse(f"{space_path(space_id)}bind", status_code=303)
+        set_space_cookie(request, response, space_id, PENDING_COOKIE, token, PENDING_LIFETIME)
+    delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
+    return response

@@ -1,0 +1,68 @@
+/* dingbridge: sign in to an app space (our own code, no library).
+ * Inside the DingTalk client: ask the JSAPI for a login-free code for the space's CorpId and
+ * post it to the server, which answers where to go next. In an ordinary browser: show the
+ * "Sign in with DingTalk" button (DingTalk's OAuth page). */
+(function () {
+  "use strict";
+  var root = document.getElementById("signin");
+  if (!root) { return; }
+  var dd = window.dd;
+  var inClient = !!(dd && dd.env && dd.env.platform && dd.env.platform !== "notInDingTalk");
+
+  function show(id, visible) {
+    var el = document.getElementById(id);
+    if (el) { el.hidden = !visible; }
+  }
+
+  function problem(text) {
+    var el = document.getElementById("problem");
+    show("in-client", false);
+    if (el) { el.textContent = text; el.hidden = false; }
+  }
+
+  if (!inClient) {
+    show("browser", true);
+    return;
+  }
+  show("in-client", true);
+
+  function post(code) {
+    fetch(root.getAttribute("data-code-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: code, next: root.getAttribute("data-next") })
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      if (result.ok && result.body.next) {
+        window.location.replace(result.body.next);
+      } else {
+        problem(result.body.message || result.body.error || "error");
+      }
+    }, function () {
+      problem(root.getAttribute("data-network-error") || "network error");
+    });
+  }
+
+  function requestCode() {
+    var ask = (dd.runtime && dd.runtime.permission && dd.runtime.permission.requestAuthCode) ||
+      dd.requestAuthCode;
+    ask({
+      corpId: root.getAttribute("data-corp-id"),
+      clientId: root.getAttribute("data-client-id"),
+      onSuccess: function (result) { post(result.code || result.authCode); },
+      onFail: function (err) {
+        var code = err && (err.errorCode !== undefined ? err.errorCode : err.errCode);
+        var text = String(code) === "3" ? root.getAttribute("data-not-member")
+          : root.getAttribute("data-jsapi-error");
+        problem(text + (err && err.errorMessage ? " (" + err.errorMessage + ")" : ""));
+      }
+    });
+  }
+
+  dd.error(function (err) {
+    problem(root.getAttribute("data-jsapi-error") + (err && err.errorMessage ? " (" + err.errorMessage + ")" : ""));
+  });
+  dd.ready(requestCode);
+})();
