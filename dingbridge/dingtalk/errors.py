@@ -131,8 +131,13 @@ class DingTalkError(Exception):
 class TransportError(DingTalkError):
     """No answer from DingTalk (or the forwarder): ``kind`` is connect, timeout, tls, dropped."""
 
-    def __init__(self, message: str, *, kind: str, path: str = "") -> None:
+    def __init__(
+        self, message: str, *, kind: str, path: str = "", reason: str | None = None
+    ) -> None:
         self.kind = kind
+        # For kind "connect", when the transport can tell: "refused" (nothing listens on that
+        # port), "dns" (the host name does not resolve) or "unreachable" (no route, reset).
+        self.reason = reason
         super().__init__(message, path=path)
 
     @property

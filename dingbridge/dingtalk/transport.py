@@ -178,6 +178,7 @@ class AiohttpTransport:
                 f"({exc.os_error.strerror or type(exc.os_error).__name__})",
                 kind="connect",
                 path=path,
+                reason=_connect_reason(exc),
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise TransportError(
@@ -188,6 +189,16 @@ class AiohttpTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _connect_reason(exc: aiohttp.ClientConnectorError) -> str:
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "dns"
+    if isinstance(exc.os_error, ConnectionRefusedError):
+        return "refused"
+    return "unreachable"
 
 
 ASGIApp = Callable[

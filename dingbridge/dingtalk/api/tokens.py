@@ -9,6 +9,7 @@ Either token works on both hosts. Cached per AppKey through :class:`TokenCache`.
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import quote
 
 from dingbridge.dingtalk.caller import Caller
 from dingbridge.dingtalk.errors import UnexpectedResponse
@@ -65,6 +66,27 @@ class AppTokens:
         if not isinstance(token, str) or not token:
             raise UnexpectedResponse(f"DingTalk {path}: no accessToken", path=path)
         return FetchedToken(token, float(data.get("expireIn", 7200)))
+
+    async def corp_token(self, corp_id: str) -> FetchedToken:
+        """Uncached unified fetch ``POST /v1.0/oauth2/{corpId}/token`` (facts §2.3): an app
+        token for ``corp_id``. DingTalk refuses it (``invalid.client``, ``unauthorized.client``,
+        or ``unknownError`` for a corpId it does not know) when the app is not of that corp,
+        which is how the doctor checks the CorpId setting."""
+        path = f"/v1.0/oauth2/{quote(corp_id, safe='')}/token"
+        data = await self._caller.api(
+            "POST",
+            path,
+            json_body={
+                "client_id": self._app_key,
+                "client_secret": self._app_secret,
+                "grant_type": "client_credentials",
+            },
+            token=None,
+        )
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise UnexpectedResponse(f"DingTalk {path}: no access_token", path=path)
+        return FetchedToken(token, float(data.get("expires_in", 7200)))
 
     async def fetch(self) -> FetchedToken:
         """Uncached fetch by the configured generation."""

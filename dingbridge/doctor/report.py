@@ -1,0 +1,74 @@
+"""Rendering doctor results: a terminal report (rich, zh-CN or English) and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.text import Text as RichText
+
+from dingbridge.doctor.results import Status
+from dingbridge.doctor.space_checks import SpaceReport
+
+__all__ = ["print_reports", "reports_json"]
+
+_MARKS = {
+    Status.PASS: ("✓", "green"),
+    Status.FAIL: ("✗", "bold red"),
+    Status.WARN: ("!", "yellow"),
+    Status.SKIP: ("–", "dim"),
+}
+_LABELS = {
+    "zh_CN": {
+        "cause": "原因",
+        "fix": "解决",
+        "space": "应用空间",
+        "ok": "全部通过",
+        "bad": "有问题",
+    },
+    "en": {
+        "cause": "Cause",
+        "fix": "Fix",
+        "space": "App space",
+        "ok": "all good",
+        "bad": "problems",
+    },
+}
+
+
+def reports_json(reports: Sequence[SpaceReport]) -> str:
+    """Every field of every result, both languages."""
+    return json.dumps(
+        {"ok": not any(r.failed for r in reports), "spaces": [r.as_dict() for r in reports]},
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def print_reports(reports: Sequence[SpaceReport], console: Console, language: str) -> None:
+    labels = _LABELS["en" if language.startswith("en") else "zh_CN"]
+    for report in reports:
+        verdict = labels["bad"] if report.failed else labels["ok"]
+        name = f" {report.space_name}" if report.space_name else ""
+        console.print(
+            RichText(f"{labels['space']} {report.space_id}{name}: {verdict}", style="bold")
+        )
+        for number, result in enumerate(report.results, start=1):
+            mark, style = _MARKS[result.status]
+            line = RichText(f"  {mark} ", style=style)
+            line.append(f"{number}. {result.title(language)}")
+            if result.status is Status.SKIP and result.cause:
+                line.append(f"  ({result.cause.in_language(language)})", style="dim")
+            console.print(line)
+            if result.status in (Status.FAIL, Status.WARN):
+                for key, text in (("cause", result.cause), ("fix", result.fix)):
+                    if text is None:
+                        continue
+                    body = text.in_language(language).replace("\n", "\n      ")
+                    console.print(
+                        RichText(f"     {labels[key]}: ", style="bold").append(body, style="")
+                    )
+                if result.detail:
+                    console.print(RichText(f"     {result.detail}", style="dim"))
+        console.print()
