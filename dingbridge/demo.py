@@ -1,0 +1,294 @@
+"""``dingbridge demo``: the server, the DingTalk simulator and a forwarder in one process, wired
+like the seed's topology, with a demo corp and demo spaces ready to walk every sign-in flow.
+
+- The simulator (port P+1) plays DingTalk: its ``WHITELIST_APP`` accepts API calls only from
+  127.0.0.2, the "whitelisted machine".
+- The forwarder (port P+2) binds its outgoing connections to 127.0.0.2 and forwards
+  ``/api-dingtalk-com/`` and ``/oapi-dingtalk-com/`` to the simulator (seed step 1).
+- The server (port P, development mode, console SMS sender, SQLite in a temporary folder
+  unless ``data_dir`` is given): space 10001 uses ``WHITELIST_APP`` (V2) through the forwarder
+  (钉钉API转发地址 ``http://127.0.0.1:P+2/api-dingtalk-com/``); space 10002 is a legacy V1 app
+  called directly. The demo corp's users are the spaces' members (except 罗霞 user020, to
+  try an unknown person; 林峰 user019 is disabled).
+
+Everything runs on one asyncio loop; Ctrl-C (or cancelling :func:`run_demo`) stops all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import shutil
+import signal
+import socket
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
+
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingbridge.app import create_app
+from dingbridge.settings import Settings
+from dingbridge.sim import SimState
+from dingbridge.sim import create_app as create_sim
+from dingbridge.sim.defaults import DEMO_CORP_ID, DEMO_CORP_NAME, FULL_APP, WHITELIST_APP
+from dingbridge.storage import migrate
+from dingbridge.storage.db import Database
+from dingbridge.storage.models import SpaceApp
+
+log = logging.getLogger(__name__)
+
+ADMIN_USERNAME = "admin"
+NOT_A_MEMBER = "user020"
+DISABLED_MEMBER = "user019"
+WHITELISTED_SOURCE = "127.0.0.2"
+_ON: Literal["on"] = "on"
+_OFF: Literal["off"] = "off"
+
+
+@dataclass(frozen=True)
+class DemoUrls:
+    server: str
+    sim: str
+    forwarder: str
+    admin_password: str
+    data_dir: Path
+
+    @property
+    def admin(self) -> str:
+        return f"{self.server}/admin/"
+
+    @property
+    def space(self) -> str:
+        return f"{self.server}/10001/"
+
+    @property
+    def v1_space(self) -> str:
+        return f"{self.server}/10002/"
+
+    @property
+    def outbox(self) -> str:
+        return f"{self.server}/_dev/outbox"
+
+    def open_in_dingtalk(self, userid: str, space_url: str | None = None) -> str:
+        target = quote(space_url or self.space, safe="")
+        return f"{self.sim}/_sim/open?userid={userid}&url={target}"
+
+    def banner(self) -> str:
+        return "\n".join(
+            [
+                "",
+                "dingbridge demo 已启动 / is running  (Ctrl-C 停止 / to stop)",
+                "",
+                f"  管理控制台 Admin console:     {self.admin}",
+                f"      用户名 / password:        {ADMIN_USERNAME} / {self.admin_password}",
+                f"  在钉钉中打开 (张伟 user001):  {self.open_in_dingtalk('user001')}",
+                f"  PC 浏览器 PC browser:         {self.space}",
+                f"  短信发件箱 SMS outbox:        {self.outbox}",
+                f"  V1 旧版应用空间 V1 space:      {self.v1_space}",
+                f"      在钉钉中打开 (李娜):       "
+                f"{self.open_in_dingtalk('user003', self.v1_space)}",
+                f"  钉钉模拟器 Simulator:         {self.sim}/_sim/",
+                f"  转发服务 Forwarder:           {self.forwarder}/ "
+                f"(出口 source {WHITELISTED_SOURCE})",
+                "",
+                "  Try: another user (user002…user018), 罗霞 user020 (not a member),",
+                f"  林峰 user019 (disabled), another corp's 王芳 other001. Data: {self.data_dir}",
+                "",
+            ]
+        )
+
+
+def _free_port(host: str, preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError("no free port")
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+async def prepare_database(
+    settings: Settings, sim: SimState, forwarder_url: str, admin_password: str
+) -> None:
+    """Admin, spaces 10001 (V2 via the forwarder) and 10002 (V1), members from the directory."""
+    from dingbridge.settings import secret_keys
+    from dingbridge.signin.binding_flow import set_policy
+    from dingbridge.spaces.dingtalk_settings import DingTalkInput, save_dingtalk
+    from dingbridge.spaces.secret_box import SecretBox
+    from dingbridge.spaces.store import create_space, find_space
+    from dingbridge.web.admin_accounts import create_admin
+
+    await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
+    box = SecretBox(secret_keys(settings))
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.transaction() as session:
+            if await find_space(session, 10001) is not None:
+                return  # a kept data folder: already set up
+            await create_admin(session, ADMIN_USERNAME, admin_password, actor="demo")
+            spaces = (
+                ("示例科技 · 应用空间", WHITELIST_APP, "v2", forwarder_url),
+                ("示例科技 · 旧版应用 (V1)", FULL_APP, "v1", ""),
+            )
+            for name, app, version, forward in spaces:
+                space = await create_space(session, name, actor="demo")
+                await save_dingtalk(
+                    session,
+                    box,
+                    space.id,
+                    DingTalkInput(
+                        enabled=True,
+                        corp_name=DEMO_CORP_NAME,
+                        corp_id=DEMO_CORP_ID,
+                        agent_id=str(app.agent_id),
+                        app_key=app.app_key,
+                        app_secret=app.app_secret,
+                        api_version=version,
+                        forward_url=forward,
+                    ),
+                    actor="demo",
+                )
+                await set_policy(session, space.id, "sms", actor="demo")
+                await _import_directory(session, space.id, sim)
+                await _add_apps(session, space.id, settings)
+    finally:
+        await db.dispose()
+
+
+async def _import_directory(session: AsyncSession, space_id: int, sim: SimState) -> None:
+    from dingbridge.spaces.members import MemberInput, add_member
+
+    for user in sim.corps[DEMO_CORP_ID].users.values():
+        if user.userid == NOT_A_MEMBER or not user.mobile:
+            continue
+        status = "disabled" if user.userid == DISABLED_MEMBER else "active"
+        await add_member(
+            session,
+            space_id,
+            MemberInput(name=user.name, mobile=user.mobile, email=user.email, status=status),
+            actor="demo",
+        )
+
+
+async def _add_apps(session: AsyncSession, space_id: int, settings: Settings) -> None:
+    for position, (title, url) in enumerate(
+        [("短信发件箱（开发）", "/_dev/outbox"), ("管理控制台", "/admin/")], start=1
+    ):
+        session.add(SpaceApp(space_id=space_id, title=title, url=url, position=position))
+
+
+async def run_demo(
+    port: int = 8000,
+    *,
+    host: str = "127.0.0.1",
+    data_dir: Path | None = None,
+    echo: Callable[[str], None] = print,
+    started: Callable[[DemoUrls], None] | None = None,
+) -> None:
+    """Run until cancelled (Ctrl-C). ``started`` is called with the URLs once all listen."""
+    from dingbridge.forwarder.server import Forwarder
+    from dingbridge.forwarder.settings import ForwarderSettings
+
+    temporary = data_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="dingbridge-demo-")) if data_dir is None else data_dir
+    port = port or _free_port(host, 0)
+    sim_port = _free_port(host, port + 1)
+    forwarder_port = _free_port(host, port + 2)
+    server_url = f"http://{host}:{port}"
+    sim_url = f"http://{host}:{sim_port}"
+    forwarder_url = f"http://{host}:{forwarder_port}"
+    admin_password = secrets.token_urlsafe(9)
+    settings = Settings(
+        host=host,
+        port=port,
+        data_dir=folder,
+        development=True,
+        external_url=server_url,
+        dingtalk_api=sim_url,
+        dingtalk_oapi=sim_url,
+        dingtalk_login=sim_url,
+        jsapi_url=f"{sim_url}/_sim/jsapi/dingtalk.open.js",
+    )
+    sim = SimState.default()
+    try:
+        await prepare_database(settings, sim, f"{forwarder_url}/api-dingtalk-com/", admin_password)
+        server_sock = _bound_socket(host, port)
+        sim_sock = _bound_socket(host, sim_port)
+        forwarder = Forwarder(
+            ForwarderSettings(
+                listen=f"{host}:{forwarder_port}",
+                oapi=sim_url,
+                api=sim_url,
+                source_address=WHITELISTED_SOURCE,
+            )
+        )
+        await forwarder.start()
+        servers = [
+            uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    log_level="warning",
+                    access_log=False,
+                    lifespan=lifespan,
+                    server_header=False,
+                    timeout_graceful_shutdown=1,
+                )
+            )
+            for app, lifespan in (
+                (create_app(settings, announce=echo), _ON),
+                (create_sim(sim), _OFF),
+            )
+        ]
+        # One Ctrl-C stops everything: the signal handlers are ours, not each server's.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        handled: list[signal.Signals] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+                handled.append(sig)
+        tasks = [
+            asyncio.create_task(servers[0]._serve(sockets=[server_sock])),
+            asyncio.create_task(servers[1]._serve(sockets=[sim_sock])),
+        ]
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            # uvicorn offers only a `started` flag to wait on
+            while not all(s.started for s in servers) and not any(t.done() for t in tasks):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            if all(s.started for s in servers):
+                urls = DemoUrls(server_url, sim_url, forwarder_url, admin_password, folder)
+                echo(urls.banner())
+                if started is not None:
+                    started(urls)
+            await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+            stopper.cancel()
+            for server in servers:
+                server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 5)
+            await forwarder.close()
+            server_sock.close()
+            sim_sock.close()
+    finally:
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
