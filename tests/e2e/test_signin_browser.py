@@ -1,0 +1,285 @@
+"""Chromium walks the sign-in flows of ``dingbridge demo`` (server, simulator and forwarder on
+real sockets): inside "DingTalk" on a phone (the simulator's /_sim/open, a DingTalk user agent)
+and in a PC browser through the OAuth page, for a V2 and a V1 space."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from dingbridge.demo import DemoUrls, run_demo
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DINGTALK_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 AliApp(DingTalk/7.6.0) com.laiwang.DingTalk/31234567 "
+    "Channel/201200 language/zh-Hans-CN UT4Aplus/0.0.6 WK"
+)
+TIMEOUT = 15_000
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoUrls]:
+    """``dingbridge demo`` on free ports, in its own thread and event loop."""
+    ready = threading.Event()
+    found: list[DemoUrls] = []
+    loop = asyncio.new_event_loop()
+    task: list[asyncio.Task[None]] = []
+
+    def started(urls: DemoUrls) -> None:
+        found.append(urls)
+        ready.set()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        task.append(loop.create_task(run_demo(0, echo=lambda _m: None, started=started)))
+        try:
+            loop.run_until_complete(task[0])
+        except asyncio.CancelledError:
+            pass
+        finally:
+            ready.set()
+            loop.close()
+
+    thread = threading.Thread(target=run, name="demo", daemon=True)
+    thread.start()
+    assert ready.wait(30) and found, "the demo did not start"
+    yield found[0]
+    loop.call_soon_threadsafe(task[0].cancel)
+    thread.join(15)
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        await browser.close()
+
+
+async def phone(chromium: Browser) -> BrowserContext:
+    return await chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        user_agent=DINGTALK_UA,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
+
+
+async def pc(chromium: Browser) -> BrowserContext:
+    return await chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+
+
+def _http(method: str, url: str) -> Any:
+    request = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+async def http(method: str, url: str) -> Any:
+    return await asyncio.to_thread(_http, method, url)
+
+
+async def outbox_code(demo: DemoUrls, mobile: str) -> str | None:
+    for message in await http("GET", f"{demo.server}/_dev/outbox.json"):
+        if message["mobile"] == mobile:
+            return str(message["text"]).split("您的验证码为 ")[1].split("，")[0]
+    return None
+
+
+async def dingtalk_calls(demo: DemoUrls) -> list[str]:
+    log = await http("GET", f"{demo.sim}/_sim/requests")
+    return [entry["path"] for entry in log["requests"]]
+
+
+async def bind(page: Page, demo: DemoUrls, mobile: str) -> None:
+    await page.wait_for_selector("#bind", timeout=TIMEOUT)
+    await page.fill("#mobile", mobile)
+    await page.click("#send-code")
+    await page.wait_for_selector("#code", timeout=TIMEOUT)
+    code = await outbox_code(demo, mobile)
+    assert code is not None
+    await page.fill("#code", code)
+    await page.click("#verify-code")
+
+
+async def test_in_dingtalk_first_visit_binds_and_returning_is_one_call(
+    demo: DemoUrls, chromium: Browser
+) -> None:
+    context = await phone(chromium)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("user002"))
+    await bind(page, demo, "13800000002")
+    await page.wait_for_selector("#space-home", timeout=TIMEOUT)
+    assert "王秀英" in await page.inner_text("#who")
+    assert "user002" in await page.inner_text("#who")
+
+    # a second visit: the home at once, no page in between
+    seen: list[str] = []
+    page.on("framenavigated", lambda frame: seen.append(frame.url))
+    await page.goto(demo.space)
+    assert await page.is_visible("#space-home")
+    assert seen == [demo.space]
+
+    # a new phone (no cookie): the JSAPI signs in with exactly one DingTalk call
+    await http("DELETE", f"{demo.sim}/_sim/requests")
+    other = await phone(chromium)
+    fresh = await other.new_page()
+    await fresh.goto(demo.open_in_dingtalk("user002"))
+    await fresh.wait_for_selector("#space-home", timeout=TIMEOUT)
+    assert await dingtalk_calls(demo) == ["/topapi/v2/user/getuserinfo"]
+
+    # logout → signed out
+    await fresh.click("#logout")
+    await fresh.wait_for_selector("#signed-out", timeout=TIMEOUT)
+    await fresh.goto(f"{demo.server}/10001/?next=/10001/")
+    assert not await fresh.is_visible("#space-home")
+    await context.close()
+    await other.close()
+
+
+async def test_pc_browser_through_the_oauth_page(demo: DemoUrls, chromium: Browser) -> None:
+    context = await pc(chromium)
+    page = await context.new_page()
+    await page.goto(demo.space)
+    await page.click("#dingtalk-login")
+    await page.get_by_role("button", name="刘洋", exact=True).click()
+    await bind(page, demo, "13800000004")
+    await page.wait_for_selector("#space-home", timeout=TIMEOUT)
+    assert "刘洋" in await page.inner_text("#who")
+    # a session cookie of 10001 is not valid in 10002
+    cookie = next(c for c in await context.cookies() if c["name"] == "dingbridge_session")
+    assert cookie["path"] == "/10001/" and cookie["httpOnly"]
+    await context.add_cookies(
+        [{**cookie, "path": "/10002/"}]  # type: ignore[list-item]
+    )
+    await page.goto(demo.v1_space)
+    assert not await page.is_visible("#space-home")
+    assert await page.is_visible("#dingtalk-login")
+    await context.close()
+
+
+async def test_v1_space_in_dingtalk_and_in_a_pc_browser(demo: DemoUrls, chromium: Browser) -> None:
+    context = await phone(chromium)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("user003", demo.v1_space))
+    await bind(page, demo, "13800000003")
+    await page.wait_for_selector("#space-home", timeout=TIMEOUT)
+    assert "李娜" in await page.inner_text("#who")
+    desktop = await pc(chromium)
+    pc_page = await desktop.new_page()
+    await pc_page.goto(demo.v1_space)
+    await pc_page.click("#dingtalk-login")
+    assert "/connect/qrconnect" in pc_page.url
+    await pc_page.get_by_role("button", name="李娜", exact=True).click()
+    await pc_page.wait_for_selector("#space-home", timeout=TIMEOUT)
+    assert "李娜" in await pc_page.inner_text("#who")
+    await context.close()
+    await desktop.close()
+
+
+async def test_a_wrong_code_five_times_is_dead(demo: DemoUrls, chromium: Browser) -> None:
+    context = await phone(chromium)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("user005"))
+    await page.wait_for_selector("#bind", timeout=TIMEOUT)
+    await page.fill("#mobile", "13800000005")
+    await page.click("#send-code")
+    await page.wait_for_selector("#code", timeout=TIMEOUT)
+    real = await outbox_code(demo, "13800000005")
+    assert real is not None
+    wrong = "000000" if real != "000000" else "111111"
+    for _ in range(5):
+        await page.fill("#code", wrong)
+        await page.click("#verify-code")
+        await page.wait_for_selector("#error", timeout=TIMEOUT)
+    await page.fill("#code", real)
+    await page.click("#verify-code")
+    assert "已失效" in await page.inner_text("#error")
+    assert not await page.is_visible("#space-home")
+    await context.close()
+
+
+async def test_an_unknown_mobile_is_refused(demo: DemoUrls, chromium: Browser) -> None:
+    context = await phone(chromium)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("user006"))
+    await page.wait_for_selector("#bind", timeout=TIMEOUT)
+    await page.fill("#mobile", "13912345678")
+    await page.click("#send-code")
+    await page.wait_for_selector("#notice", timeout=TIMEOUT)
+    assert await outbox_code(demo, "13912345678") is None
+    await page.fill("#code", "123456")
+    await page.click("#verify-code")
+    await page.wait_for_selector("#error", timeout=TIMEOUT)
+    assert not await page.is_visible("#space-home")
+    await context.close()
+
+
+async def test_a_user_of_the_other_corp_is_refused(demo: DemoUrls, chromium: Browser) -> None:
+    context = await phone(chromium)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("other001"))
+    await page.wait_for_selector("#problem", state="visible", timeout=TIMEOUT)
+    assert "不是该企业" in await page.inner_text("#problem")
+    assert not await page.is_visible("#space-home")
+    await context.close()
+
+
+async def test_a_disabled_member_is_refused(demo: DemoUrls, chromium: Browser) -> None:
+    from dingbridge.spaces.members import find_by_mobile, set_member_status
+    from dingbridge.storage.db import Database
+
+    context = await phone(chromium)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("user007"))
+    await bind(page, demo, "13800000007")
+    await page.wait_for_selector("#space-home", timeout=TIMEOUT)
+    db = Database(f"sqlite:///{(demo.data_dir / 'dingbridge.db').as_posix()}")
+    try:
+        async with db.transaction() as session:
+            member = await find_by_mobile(session, 10001, "+8613800000007")
+            assert member is not None
+            await set_member_status(session, 10001, member.id, "disabled", actor="test")
+    finally:
+        await db.dispose()
+    await page.goto(demo.open_in_dingtalk("user007"))
+    await page.wait_for_selector("#problem", state="visible", timeout=TIMEOUT)
+    assert "停用" in await page.inner_text("#problem")
+    await context.close()
+
+
+async def test_a_tampered_state_is_refused(demo: DemoUrls, chromium: Browser) -> None:
+    context = await pc(chromium)
+    page = await context.new_page()
+    await page.goto(demo.space)
+    await page.click("#dingtalk-login")
+    await page.wait_for_url("**/oauth2/auth?**", timeout=TIMEOUT)
+    state = page.url.split("state=")[1].split("&")[0]
+    await page.goto(page.url.replace(f"state={state}", f"state={state}x"))
+    await page.get_by_role("button", name="张伟", exact=True).click()
+    await page.wait_for_selector("#refused", timeout=TIMEOUT)
+    assert await page.get_attribute("#refused", "data-reason") == "state_invalid"
+    assert not any(c["name"] == "dingbridge_session" for c in await context.cookies())
+    await context.close()
