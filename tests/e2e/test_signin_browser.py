@@ -172,7 +172,14 @@ async def test_pc_browser_through_the_oauth_page(demo: DemoUrls, chromium: Brows
     cookie = next(c for c in await context.cookies() if c["name"] == "dingbridge_session")
     assert cookie["path"] == "/10001/" and cookie["httpOnly"]
     await context.add_cookies(
-        [{**cookie, "path": "/10002/"}]  # type: ignore[list-item]
+        [
+            {
+                "name": cookie["name"],
+                "value": cookie["value"],
+                "domain": cookie["domain"],
+                "path": "/10002/",
+            }
+        ]
     )
     await page.goto(demo.v1_space)
     assert not await page.is_visible("#space-home")

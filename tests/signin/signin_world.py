@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -147,8 +147,8 @@ class Browser:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def send(message: dict[str, Any]) -> None:
-            messages.append(message)
+        async def send(message: MutableMapping[str, Any]) -> None:
+            messages.append(dict(message))
 
         await self.app(scope, receive, send)
         start = next(m for m in messages if m["type"] == "http.response.start")
@@ -182,7 +182,7 @@ class World:
     @property
     def outbox(self) -> ConsoleSender:
         outbox = self.context.signin.outbox
-        assert outbox is not None
+        assert isinstance(outbox, ConsoleSender)
         return outbox
 
     def new_browser(self, client_ip: str = "127.0.0.1") -> Browser:
@@ -305,7 +305,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     sim_app = create_sim(sim)
     app = create_app(settings, announce=lambda _message: None)
     async with app.router.lifespan_context(app):
-        app.state.context.signin.clients.use_transport(ASGITransport(sim_app))
+        app.state.context.signin.clients.use_transport(ASGITransport(sim_app))  # type: ignore[arg-type]
         await setup_spaces(app)
         world = World(app, sim, settings, Browser(app))
         world.sim_app = sim_app
