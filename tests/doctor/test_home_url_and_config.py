@@ -1,0 +1,103 @@
+"""Check 8 (the space URL answers 200 itself, each redirect explained) and check 1's shape
+rules, which must agree with the console's own validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from dingbridge.dingtalk import HandlerTransport, Request, Response, TransportError
+from dingbridge.doctor import DoctorConfig, Status
+from dingbridge.doctor.checks_reach import check_home_url
+from dingbridge.doctor.config import check_config
+from dingbridge.spaces.dingtalk_settings import DingTalkInput, validate_input
+
+URL = "http://apps.example.test/10001/"
+
+
+def answering(status: int, location: str | None = None) -> HandlerTransport:
+    headers = {"Location": location} if location else {}
+    return HandlerTransport(lambda _request: Response(status, headers, b""))
+
+
+def config(transport: HandlerTransport | None = None, **values: str) -> DoctorConfig:
+    base = {
+        "corp_id": "ding5f2a7c31e08b4d96",
+        "agent_id": "3001001",
+        "app_key": "dingfullaccess0001ab",
+        "app_secret": "secret",
+    }
+    base.update(values)
+    return DoctorConfig(**base, space_url=URL, site_transport=transport)  # type: ignore[arg-type]
+
+
+async def test_home_url_answering_200_passes() -> None:
+    transport = answering(200)
+    result = await check_home_url(config(transport))
+    assert result.status is Status.PASS
+    assert transport.requests[0].url == URL and transport.requests[0].method == "GET"
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("https://apps.example.test/10001/", "redirects to https"),
+        ("http://apps.example.test/10001", "only the trailing / differs"),
+        ("http://apps.example.test/login", "needs the home page and redirect URL to answer"),
+    ],
+)
+async def test_each_redirect_is_explained(location: str, expected: str) -> None:
+    result = await check_home_url(config(answering(302, location)))
+    assert result.status is Status.FAIL
+    assert result.cause is not None and expected in result.cause.en
+    assert result.fix is not None
+
+
+async def test_https_redirect_fix_names_the_external_url() -> None:
+    result = await check_home_url(config(answering(301, "https://apps.example.test/10001/")))
+    assert result.fix is not None and "--external-url" in result.fix.en
+
+
+async def test_unreachable_space_url() -> None:
+    def refuse(_request: Request) -> Response:
+        raise TransportError("cannot connect", kind="connect", reason="refused")
+
+    result = await check_home_url(config(HandlerTransport(refuse)))
+    assert result.status is Status.FAIL
+    assert result.cause is not None and URL in result.cause.en
+
+
+CASES = [
+    {},
+    {"corp_id": "corp-123"},
+    {"corp_id": ""},
+    {"agent_id": "30 01"},
+    {"agent_id": ""},
+    {"app_key": "ding key!"},
+    {"app_key": ""},
+    {"corp_id": "dingX", "agent_id": "x", "app_key": "k k"},
+]
+
+
+@pytest.mark.parametrize("changes", CASES)
+def test_config_shapes_agree_with_the_console(changes: dict[str, str]) -> None:
+    values = {
+        "corp_id": "ding5f2a7c31e08b4d96",
+        "agent_id": "3001001",
+        "app_key": "dingfullaccess0001ab",
+        **changes,
+    }
+    console = validate_input(
+        DingTalkInput(enabled=True, corp_name="", **values), has_stored_secret=True
+    )
+    doctor = check_config(DoctorConfig(**values, app_secret="secret"))
+    assert (doctor.status is Status.FAIL) == bool(console)
+    if console:
+        assert len(doctor.data["problems"]) == len(console)
+
+
+def test_not_turned_on_is_a_warning() -> None:
+    result = check_config(
+        DoctorConfig("ding5f2a7c31e08b4d96", "3001001", "dingkey01", "s", enabled=False)
+    )
+    assert result.status is Status.WARN
+    assert result.fix is not None and "开通" in result.fix.zh
