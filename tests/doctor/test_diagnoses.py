@@ -3,9 +3,10 @@ the fix an admin can act on. Later checks are skipped when an earlier one makes 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from dingbridge.dingtalk import ASGITransport
+from dingbridge.dingtalk import ASGITransport, Response
 from dingbridge.doctor import CHECK_ORDER, Status, run_checks
 from dingbridge.sim.defaults import (
     FULL_APP,
@@ -187,3 +188,35 @@ async def test_dingtalk_timing_out(sim_transport: ASGITransport, sim_state: Any)
     assert "https://oapi.dingtalk.com" in network.fix.en
     for later in CHECK_ORDER[2:7]:
         assert results[later].status is Status.SKIP
+
+
+class RefusesAppTokenOnContactUsers:
+    """The simulator, except that /v1.0/contact/users/* takes only a user's token (as the
+    facts file documents it): the doctor must not claim Contact.User.Read either way."""
+
+    def __init__(self, inner: ASGITransport) -> None:
+        self.inner = inner
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Any,
+        body: bytes | None,
+        timeout: float,  # noqa: ASYNC109 - the transport contract passes a per-call timeout
+    ) -> Response:
+        if "/v1.0/contact/users/" in url:
+            refusal = {"code": "InvalidAuthentication", "message": "不合法的access_token"}
+            return Response(400, {}, json.dumps(refusal).encode())
+        return await self.inner.request(method, url, headers=headers, body=body, timeout=timeout)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_unverifiable_permission_is_reported_as_such(sim_transport: ASGITransport) -> None:
+    transport = RefusesAppTokenOnContactUsers(sim_transport)
+    permissions = by_id(await run_checks(config_for(FULL_APP, transport)))["permissions"]
+    assert permissions.status is Status.PASS
+    assert permissions.data["unverified"] == ["Contact.User.Read"]
