@@ -89,7 +89,14 @@ def test_config_shapes_agree_with_the_console(changes: dict[str, str]) -> None:
     console = validate_input(
         DingTalkInput(enabled=True, corp_name="", **values), has_stored_secret=True
     )
-    doctor = check_config(DoctorConfig(**values, app_secret="secret"))
+    doctor = check_config(
+        DoctorConfig(
+            corp_id=values["corp_id"],
+            agent_id=values["agent_id"],
+            app_key=values["app_key"],
+            app_secret="secret",
+        )
+    )
     assert (doctor.status is Status.FAIL) == bool(console)
     if console:
         assert len(doctor.data["problems"]) == len(console)
@@ -101,3 +108,40 @@ def test_not_turned_on_is_a_warning() -> None:
     )
     assert result.status is Status.WARN
     assert result.fix is not None and "开通" in result.fix.zh
+
+
+def refusing(reason: str, kind: str = "connect") -> HandlerTransport:
+    def fail(request: Request) -> Response:
+        raise TransportError("no answer", kind=kind, path=request.path, reason=reason)
+
+    return HandlerTransport(fail)
+
+
+@pytest.mark.parametrize(
+    ("forward_url", "reason", "kind", "expected"),
+    [
+        ("", "dns", "connect", "DingTalk's host name does not resolve"),
+        ("", None, "tls", "TLS to DingTalk failed"),
+        ("http://fwd.example:888/api-dingtalk-com/", "dns", "connect", "does not resolve"),
+        ("http://fwd.example:888/api-dingtalk-com/", None, "timeout", "timed out"),
+    ],
+)
+async def test_each_way_of_not_reaching_dingtalk_is_explained(
+    forward_url: str, reason: str | None, kind: str, expected: str
+) -> None:
+    from dingbridge.doctor import run_checks
+
+    transport = refusing(reason or "", kind)
+    results = await run_checks(
+        DoctorConfig(
+            "ding5f2a7c31e08b4d96",
+            "3001001",
+            "dingfullaccess0001ab",
+            "secret",
+            forward_url=forward_url or None,
+            transport=transport,
+        )
+    )
+    network = next(r for r in results if r.id == "network")
+    assert network.status is Status.FAIL
+    assert network.cause is not None and expected in network.cause.en

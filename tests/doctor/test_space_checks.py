@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -61,6 +62,7 @@ class Context:
     settings: Settings
     db: Database
     secret_box: SecretBox
+    signin: Any = None
 
 
 @pytest.fixture
@@ -83,11 +85,9 @@ async def test_connection_saves_the_egress_ip_dingtalk_named(
     settings = make_settings(tmp_path, "http://sim.test")
     space_id = await asyncio.to_thread(set_up_space, settings, WHITELIST_APP)
     db = db_for(settings)
-    context = Context(settings, db, SecretBox(secret_keys(settings)))
-    # The server's shared DingTalk transport is used when the context has one.
-    context.signin = type(
-        "S", (), {"clients": type("C", (), {"transport": ASGITransport(sim_app)})}
-    )  # type: ignore[attr-defined]
+    # The server's shared DingTalk transport (context.signin.clients) is used when present.
+    signin = SimpleNamespace(clients=SimpleNamespace(transport=ASGITransport(sim_app)))
+    context = Context(settings, db, SecretBox(secret_keys(settings)), signin)
     results = await space_checks.test_connection(context, space_id)
     assert by_id(results)["ip_whitelist"].status is Status.FAIL
     async with db.session() as session:
