@@ -137,16 +137,29 @@ def _problems(config: DoctorConfig) -> list[Text]:
     try:
         endpoints_for(config)
     except ForwardAddressError as exc:
-        problems.append(
-            Text(
-                f"钉钉API转发地址不对：{exc}。V2 应填写 http://转发服务器地址:888/api-dingtalk-com/"
-                "（末尾的 /api-dingtalk-com/ 不能省略）。",
-                f"The forward address (钉钉API转发地址) is wrong: {exc}. Write "
-                "http://<forwarder>:888/api-dingtalk-com/ (the /api-dingtalk-com/ prefix is "
-                "required).",
-            )
-        )
+        problems.append(_forward_problem((config.forward_url or "").strip(), str(exc)))
     return problems
+
+
+def _forward_problem(address: str, message: str) -> Text:
+    example = Text(
+        "V2 应填写 http://转发服务器地址:888/api-dingtalk-com/"
+        "（末尾的 /api-dingtalk-com/ 不能省略）。",
+        "Write http://<forwarder>:888/api-dingtalk-com/ (the /api-dingtalk-com/ prefix is "
+        "required).",
+    )
+    if "does not end in" in message:
+        zh = "路径必须以 /api-dingtalk-com/ 或 /oapi-dingtalk-com/ 结尾（或是转发服务的根地址）"
+    elif "must start with" in message:
+        zh = "必须以 http:// 或 https:// 开头并写明主机"
+    elif "query" in message:
+        zh = "不能带查询参数（?…）或 #"
+    else:
+        zh = "格式不对"
+    return Text(
+        f"钉钉API转发地址 {address} 不对：{zh}。{example.zh}",
+        f"The forward address (钉钉API转发地址) is wrong: {message.rstrip('.')}. {example.en}",
+    )
 
 
 def config_usable(config: DoctorConfig) -> bool:
