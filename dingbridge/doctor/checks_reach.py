@@ -139,7 +139,7 @@ async def check_home_url(config: DoctorConfig) -> CheckResult:
                 "DINGBRIDGE_EXTERNAL_URL) to check it.",
             ),
         )
-    transport = config.site_transport or config.transport
+    transport = config.site_transport  # never the DingTalk transport: it may be a simulator
     own = transport is None
     used = transport or AiohttpTransport(connect_timeout=config.timeout)
     try:
@@ -155,9 +155,11 @@ async def check_home_url(config: DoctorConfig) -> CheckResult:
                 f"The space URL {url} cannot be opened: {exc}.",
             ),
             fix=Text(
-                "检查服务器的外网地址（--external-url）是否写对、端口是否开放；钉钉客户端和浏览器都要能打开它。",
+                "检查服务器的外网地址（--external-url）是否写对、端口是否开放；钉钉客户端和浏览器都要能打开它。"
+                "（此项从服务器本机访问；若 NAT 不支持回环访问，请改用手机打开该地址确认。）",
                 "Check the server's external URL (--external-url) and that its port is open: "
-                "the DingTalk client and browsers must reach it.",
+                "the DingTalk client and browsers must reach it. (This check runs on the server "
+                "itself; behind a NAT without hairpin routing, open the URL on a phone instead.)",
             ),
             detail=describe(exc),
         )

@@ -29,7 +29,8 @@ class DoctorConfig:
     ``dingtalk_api`` / ``dingtalk_oapi`` are the server's hosts (``--dingtalk-api`` ...), used
     when ``forward_url`` is blank. ``space_url`` is the address DingTalk opens (home page and
     redirect URL); ``None`` skips check 8. ``transport`` carries the DingTalk calls,
-    ``site_transport`` (default: the same) the request to ``space_url``.
+    ``site_transport`` the request to ``space_url`` (default: a transport of its own, never the
+    DingTalk one, which may be an in-process simulator).
     """
 
     corp_id: str

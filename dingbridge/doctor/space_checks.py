@@ -153,13 +153,18 @@ async def check_space(
 
 
 async def test_connection(
-    context: DoctorContext, space_id: int, *, base_url: str | None = None
+    context: DoctorContext,
+    space_id: int,
+    *,
+    base_url: str | None = None,
+    site_transport: Transport | None = None,
 ) -> list[CheckResult]:
     """The console's "Test connection": every check for ``space_id``, in order.
 
     DingTalk calls go through the server's shared DingTalk transport (``context.signin``'s
     client registry) when there is one. ``base_url`` is the server's address as the browser
-    reached it, used when ``--external-url`` is not set."""
+    reached it, used when ``--external-url`` is not set; ``site_transport`` reaches it
+    (default: a transport of its own; tests pass the server app in-process)."""
     signin = getattr(context, "signin", None)
     clients = getattr(signin, "clients", None)
     transport: Transport | None = getattr(clients, "transport", None)
@@ -169,6 +174,7 @@ async def test_connection(
         context.secret_box,
         space_id,
         transport=transport,
+        site_transport=site_transport,
         base_url=base_url,
     )
     return report.results

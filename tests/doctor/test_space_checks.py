@@ -223,3 +223,23 @@ def test_cli_unknown_space(tmp_path: Path) -> None:
     result = run_cli("doctor", "10099", "--data-dir", str(tmp_path))
     assert result.exit_code == 1
     assert "10099" in result.output
+
+
+async def test_connection_checks_the_url_the_browser_used(
+    server: tuple[Settings, Any], db_for: Any
+) -> None:
+    settings, app = server
+    space_id = await asyncio.to_thread(set_up_space, settings, FULL_APP)
+    no_external = settings.replace(external_url=None)
+    context = Context(no_external, db_for(settings), SecretBox(secret_keys(settings)))
+    results = by_id(
+        await space_checks.test_connection(
+            context,
+            space_id,
+            base_url="http://console.example.test/",
+            site_transport=ASGITransport(app),
+        )
+    )
+    assert results["home_url"].status is Status.PASS
+    assert results["home_url"].data["url"] == f"http://console.example.test/{space_id}/"
+    assert not any(r.failed for r in results.values())
