@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -87,8 +88,11 @@ def set_session_cookie(
     set_space_cookie(request, response, space_id, SESSION_COOKIE, session_id, max_age)
 
 
-async def current_member(request: Request, space_id: int) -> SignedIn | None:
-    """The signed-in, still active member of this space, or ``None``."""
+async def current_member(
+    request: Request, space_id: int, db: AsyncSession | None = None
+) -> SignedIn | None:
+    """The signed-in, still active member of this space, or ``None``. ``db``: a database
+    session to read the member with (one is opened otherwise)."""
     session_id = request.cookies.get(SESSION_COOKIE, "")
     if not session_id:
         return None
@@ -96,8 +100,12 @@ async def current_member(request: Request, space_id: int) -> SignedIn | None:
     session = await context.member_sessions.get(session_id, space_path(space_id))
     if session is None or session.kind != "member":
         return None
-    async with context.db.session() as db:
-        member = await db.get(Member, int(session.data.get("member_id", 0)))
+    member_id = int(session.data.get("member_id", 0))
+    if db is not None:
+        member = await db.get(Member, member_id)
+    else:
+        async with context.db.session() as own:
+            member = await own.get(Member, member_id)
     if member is None or member.space_id != space_id or member.status != "active":
         await context.member_sessions.revoke_subject("member", session.subject)
         return None

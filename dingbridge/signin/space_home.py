@@ -28,11 +28,13 @@ async def space_apps(session: AsyncSession, space_id: int) -> Sequence[SpaceApp]
 
 
 async def render_home(
-    request: Request, space: Space, config: DingTalkConfig, current: SignedIn
+    request: Request,
+    space: Space,
+    config: DingTalkConfig,
+    current: SignedIn,
+    apps: Sequence[SpaceApp],
 ) -> Response:
     context = get_context(request)
-    async with context.db.session() as session:
-        apps = await space_apps(session, space.id)
     return render(
         request,
         "space/home.html",

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -51,11 +52,11 @@ from dingbridge.signin.pending import (
     PendingBindings,
 )
 from dingbridge.signin.refusals import refusal_page, refusal_text
-from dingbridge.signin.space_home import render_home
+from dingbridge.signin.space_home import render_home, space_apps
 from dingbridge.spaces.dingtalk_clients import DingTalkNotConfigured
 from dingbridge.spaces.dingtalk_settings import DingTalkConfig, load_dingtalk
 from dingbridge.spaces.store import find_space
-from dingbridge.storage.models import Member, Space
+from dingbridge.storage.models import Space
 from dingbridge.web.context import AppContext, get_context
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,15 @@ router = APIRouter(include_in_schema=False)
 # -------------------------------------------------------------------- helpers
 async def load_space(context: AppContext, space_id: int) -> tuple[Space, DingTalkConfig]:
     async with context.db.session() as session:
-        space = await find_space(session, space_id)
-        if space is None or not space.enabled:
-            raise NotFound("This app space does not exist or is disabled.")
-        config = await load_dingtalk(session, space_id)
-    return space, config
+        return await load_space_in(session, space_id)
+
+
+async def load_space_in(session: AsyncSession, space_id: int) -> tuple[Space, DingTalkConfig]:
+    """The enabled space and its DingTalk settings (read per request: changes apply at once)."""
+    space = await find_space(session, space_id)
+    if space is None or not space.enabled:
+        raise NotFound("This app space does not exist or is disabled.")
+    return space, await load_dingtalk(session, space_id)
 
 
 def safe_next(space_id: int, value: str | None) -> str:
@@ -96,16 +101,6 @@ def redirect_uri(request: Request, space_id: int) -> str:
     return base_url(request) + space_path(space_id)
 
 
-async def signed_in(
-    context: AppContext, space_id: int, member_id: int, identity: DingTalkIdentity
-) -> str:
-    """A new session for the member; returns its id."""
-    async with context.db.session() as session:
-        member = await session.get(Member, member_id)
-        assert member is not None
-    return (await create_session(context, space_id, member, identity)).id
-
-
 async def resolve(
     context: AppContext,
     client_config: DingTalkConfig,
@@ -126,17 +121,14 @@ async def resolve(
             if member.status != "active":
                 log.info("space %d: disabled member %d refused", space_id, member.id)
                 raise SignInRefused("member_disabled")
-            member_id = member.id
         else:
             policy = await get_policy(session, space_id)
-            member_id = 0
             if policy != "sms":
                 if mobile_lookup is not None:
                     identity = await mobile_lookup(identity)
-                auto = await bind_by_policy(session, space_id, identity, policy)
-                member_id = auto.id if auto is not None else 0
-    if member_id:
-        return "session", await signed_in(context, space_id, member_id, identity)
+                member = await bind_by_policy(session, space_id, identity, policy)
+    if member is not None:  # loaded above; the session keeps it readable after commit
+        return "session", (await create_session(context, space_id, member, identity)).id
     token = await PendingBindings(context.kv).start(
         PendingBinding(space_id=space_id, identity=identity, next_path=next_path)
     )
@@ -160,17 +152,23 @@ async def space_no_slash(request: Request, space_id: int) -> Response:
 @router.get("/{space_id:int}/")
 async def space_entry(request: Request, space_id: int) -> Response:
     context = get_context(request)
-    space, config = await load_space(context, space_id)
     params = request.query_params
+    # One database session for the common case (a signed-in page view).
+    async with context.db.session() as session:
+        space, config = await load_space_in(session, space_id)
+        is_callback = params.get("state") is not None and bool(
+            params.get("authCode") or params.get("code") or params.get("error")
+        )
+        current = None
+        if not params.get("ticket") and not is_callback:
+            current = await current_member(request, space_id, session)
+            if current is not None:
+                apps = await space_apps(session, space_id)
+                return await render_home(request, space, config, current, apps)
     if params.get("ticket"):
         return await _redeem_ticket(request, space_id, params["ticket"], params.get("next"))
-    if params.get("state") is not None and (
-        params.get("authCode") or params.get("code") or params.get("error")
-    ):
+    if is_callback:
         return await _oauth_callback(request, space, config)
-    current = await current_member(request, space_id)
-    if current is not None:
-        return await render_home(request, space, config, current)
     response = render(
         request,
         "space/entry.html",
