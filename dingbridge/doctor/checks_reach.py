@@ -65,9 +65,11 @@ def _not_dingtalk(config: DoctorConfig, host: str, exc: DingTalkError) -> CheckR
 
 
 async def check_network(probe: Probe) -> CheckResult:
-    """Check 2: both API hosts answer like DingTalk (through the forward address if set)."""
+    """Check 2: the API hosts the space uses answer like DingTalk (through the forward address
+    if set): oapi for both versions, api for V2 (tokens and browser sign-in)."""
     config = probe.config
-    for host in ("oapi", "api"):
+    hosts = ("oapi", "api") if probe.client.api_version == "v2" else ("oapi",)
+    for host in hosts:
         try:
             await _touch(probe, host)
         except TransportError as exc:
@@ -84,7 +86,8 @@ async def check_network(probe: Probe) -> CheckResult:
                 return _not_dingtalk(config, host, exc)
             continue  # DingTalk answered (an error about the missing credentials): reachable
     endpoints = probe.client.endpoints
-    return CheckResult.passed("network", detail=f"api={endpoints.api} oapi={endpoints.oapi}")
+    used = {"api": endpoints.api, "oapi": endpoints.oapi}
+    return CheckResult.passed("network", detail=" ".join(f"{h}={used[h]}" for h in hosts))
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
