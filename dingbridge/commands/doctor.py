@@ -17,7 +17,7 @@ def _option(name: str, flag: str) -> Any:
 
 def _member_group(app: typer.Typer) -> typer.Typer:
     """The ``member`` command group (registered by dingbridge.commands.member), or a new one."""
-    for info in app.registered_groups:
+    for info in reversed(app.registered_groups):  # the latest wins, as in click
         if info.name == "member" and info.typer_instance is not None:
             return info.typer_instance
     group = typer.Typer(help="Members of app spaces.", no_args_is_help=True)
