@@ -195,3 +195,23 @@ async def test_no_secret_in_the_logs(world: World, caplog: pytest.LogCaptureFixt
         assert secret and secret not in caplog.text
     # and none in the URLs we built, except the one-time ticket
     assert code not in answer.json()["next"]
+
+
+async def test_a_sender_failure_is_a_clear_message_and_costs_nothing(
+    world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dingbridge.signin.services import UnconfiguredSender
+
+    codes = world.context.signin.codes
+    monkeypatch.setattr(codes, "_sender", UnconfiguredSender())
+    browser = world.new_browser()
+    await world.in_client(browser, "user001")
+    page = await browser.get("/10001/bind")
+    failed = await browser.post(
+        "/10001/bind/send", {"token": page.token(), "mobile": "13800000001"}
+    )
+    assert failed.status == 502 and "短信服务配置有误" in failed.text
+    assert any(r.levelno == logging.ERROR for r in caplog.records)
+    monkeypatch.undo()  # the admin fixed the sender: no cool-down was started, so it works now
+    home = await world.bind(browser, "13800000001")
+    assert 'id="space-home"' in home.text
