@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from dingbridge.dingtalk import ASGITransport, Response
 from dingbridge.doctor import CHECK_ORDER, Status, run_checks
 from dingbridge.sim.defaults import (
@@ -220,3 +222,38 @@ async def test_unverifiable_permission_is_reported_as_such(sim_transport: ASGITr
     permissions = by_id(await run_checks(config_for(FULL_APP, transport)))["permissions"]
     assert permissions.status is Status.PASS
     assert permissions.data["unverified"] == ["Contact.User.Read"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "wrong", "words"),
+    [
+        ({"app_secret": "wrong"}, "app_secret", "Wrong AppSecret"),
+        ({"app_key": "dingnosuchapp0000000"}, "app_key", "Wrong AppKey"),
+    ],
+)
+async def test_v1_credentials_are_told_apart_too(
+    sim_transport: ASGITransport, changes: dict[str, str], wrong: str, words: str
+) -> None:
+    config = config_for(FULL_APP, sim_transport, api_version="v1", **changes)
+    credentials = by_id(await run_checks(config))["credentials"]
+    assert credentials.status is Status.FAIL
+    assert "40096" in credentials.detail  # /gettoken's answer is the same for both
+    assert credentials.data["wrong"] == wrong
+    assert credentials.cause is not None and words in credentials.cause.en
+
+
+@pytest.mark.parametrize("changes", [{"app_secret": "wrong"}, {"app_key": "dingnosuchapp0000000"}])
+async def test_when_dingtalk_gives_no_hint_both_mistakes_get_one_honest_message(
+    sim_transport: ASGITransport, sim_state: Any, changes: dict[str, str]
+) -> None:
+    sim_state.faults.add(
+        parse_fault({"path": "/sns/getuserinfo_bycode", "kind": "error", "errcode": -1})
+    )
+    credentials = by_id(await run_checks(config_for(FULL_APP, sim_transport, **changes)))[
+        "credentials"
+    ]
+    assert credentials.status is Status.FAIL
+    assert credentials.data["wrong"] == "app_key_or_secret"
+    assert credentials.cause is not None and credentials.fix is not None
+    assert credentials.cause.en == "AppKey or AppSecret wrong."
+    assert "Copy both again from the app's 凭证与基础信息 page" in credentials.fix.en
