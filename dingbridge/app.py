@@ -27,7 +27,9 @@ from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage import migrate
 from dingbridge.storage.db import Database
 from dingbridge.web.context import AppContext
+from dingbridge.web.directory_jobs import stop_imports
 from dingbridge.web.error_pages import install_error_handlers
+from dingbridge.web.forwarder_mount import ForwarderRoutes, build_forwarder
 from dingbridge.web.request_metrics import RequestMetricsMiddleware
 from dingbridge.web.setup_link import announce_setup_link
 from dingbridge.web.templating import Templates
@@ -66,6 +68,7 @@ def create_app(
         announce=announce or _print,
         signin=SignInServices.build(settings, kv, secret_box, keys[0]),
     )
+    forwarder = build_forwarder(settings) if settings.forwarder else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +76,9 @@ def create_app(
             await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
         await announce_setup_link(context)
         yield
+        await stop_imports()
+        if forwarder is not None:
+            await forwarder.aclose()
         await context.signin.aclose()
         await context.db.dispose()
         await context.kv.close()
@@ -87,6 +93,9 @@ def create_app(
     )
     app.state.context = context
     install_error_handlers(app)
+    app.state.forwarder = forwarder
+    if forwarder is not None:
+        app.add_middleware(ForwarderRoutes, forwarder=forwarder)
     app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -100,12 +109,15 @@ def _include_routers(app: FastAPI) -> None:
         admin_audit,
         admin_bindings,
         admin_dingtalk,
+        admin_directory,
         admin_login,
         admin_members,
         admin_spaces,
+        admin_tokens,
         health,
         language,
     )
+    from dingbridge.web.api import api_routers
 
     for router in (
         health.router,
@@ -116,6 +128,9 @@ def _include_routers(app: FastAPI) -> None:
         admin_dingtalk.router,
         admin_audit.router,
         admin_bindings.router,
+        admin_directory.router,
+        admin_tokens.router,
+        *api_routers(),
         dev_outbox.router,
         # Sign-in flows (dingbridge.signin): the space entry /{space}/ and the pages under it.
         web_bind.router,

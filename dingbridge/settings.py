@@ -9,6 +9,7 @@ defaults below. :meth:`Settings.validate` returns every problem at once so ``ser
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import secrets
 import types
@@ -72,7 +73,13 @@ class Settings:
     )
     forwarder: bool = _setting(
         False,
-        "Also serve the DingTalk API forwarder routes (/api-dingtalk-com/, /oapi-dingtalk-com/).",
+        "Also serve the DingTalk API forwarder routes (/api-dingtalk-com/, /oapi-dingtalk-com/), "
+        "so one deployment forwards for others.",
+    )
+    forwarder_source_address: str | None = _setting(
+        None,
+        "With --forwarder: the local IP the forwarded calls leave from (default: the system's "
+        "choice).",
     )
     language: str = _setting("zh_CN", "Default language of the pages: zh_CN or en.")
     admin_session_idle: int = _setting(7200, "Admin console session idle timeout, seconds.")
@@ -179,6 +186,14 @@ class Settings:
             problems.append("secret_key: must be at least 32 characters long")
         if self.sms_config is not None and not self.sms_config.is_file():
             problems.append(f"sms_config: {self.sms_config} is not a readable file")
+        if self.forwarder_source_address is not None:
+            try:
+                ipaddress.ip_address(self.forwarder_source_address)
+            except ValueError:
+                problems.append(
+                    f"forwarder_source_address: {self.forwarder_source_address!r} is not an IP "
+                    "address"
+                )
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"log_level: {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
         return problems

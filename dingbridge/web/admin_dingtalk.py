@@ -1,8 +1,10 @@
-"""Console: a space's "钉钉授权(微应用)" settings. The AppSecret is write-only here."""
+"""Console: a space's "钉钉授权(微应用)" settings (the AppSecret is write-only here), the values to
+paste into DingTalk with a QR code of the space URL, and "测试连接 / Test connection"."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -16,9 +18,17 @@ from dingbridge.spaces.dingtalk_settings import (
     save_dingtalk,
 )
 from dingbridge.spaces.store import get_space
+from dingbridge.storage.models import Space
 from dingbridge.web.admin_session import checked_form, require_admin
+from dingbridge.web.connection_test import (
+    available,
+    forget_connection_test,
+    last_connection_test,
+    run_connection_test,
+)
 from dingbridge.web.console_pages import actor, redirect, render_page
 from dingbridge.web.context import get_context
+from dingbridge.web.setup_values import qr_svg, setup_values
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -36,17 +46,38 @@ def _form_from_config(config: DingTalkConfig) -> DingTalkInput:
     )
 
 
+async def _page_values(request: Request, space: Space, config: DingTalkConfig) -> dict[str, Any]:
+    values = setup_values(request, config)
+    language = get_context(request).templates.language(request)
+    return {
+        "space": space,
+        "config": config,
+        "setup": values,
+        "qr": qr_svg(values.home_url, values.home_url),
+        "test_available": available(),
+        "test_run": await last_connection_test(request, space.id),
+        "en": language.startswith("en"),
+    }
+
+
 @router.get("/admin/spaces/{space_id}/dingtalk")
 async def dingtalk_page(request: Request, space_id: int) -> Response:
     await require_admin(request)
     async with get_context(request).db.session() as session:
         space = await get_space(session, space_id)
         config = await load_dingtalk(session, space_id)
+    values = await _page_values(request, space, config)
     return await render_page(
-        request,
-        "dingtalk.html",
-        {"space": space, "config": config, "form": _form_from_config(config)},
+        request, "dingtalk.html", {**values, "form": _form_from_config(config)}
     )
+
+
+@router.post("/admin/spaces/{space_id}/dingtalk/test")
+async def test_connection_button(request: Request, space_id: int) -> Response:
+    user = await require_admin(request)
+    await checked_form(request)
+    await run_connection_test(request, space_id, actor=actor(user.username))
+    return redirect(f"/admin/spaces/{space_id}/dingtalk?done=tested#test-results")
 
 
 @router.post("/admin/spaces/{space_id}/dingtalk")
@@ -75,11 +106,13 @@ async def save_dingtalk_settings(request: Request, space_id: int) -> Response:
             config = await load_dingtalk(session, space_id)
         # Never echo the typed secret back into the page.
         shown = DingTalkInput(**{**data.__dict__, "app_secret": ""})
+        values = await _page_values(request, space, config)
         return await render_page(
             request,
             "dingtalk.html",
-            {"space": space, "config": config, "form": shown, "errors": exc.problems},
+            {**values, "form": shown, "errors": exc.problems},
             status=400,
         )
+    await forget_connection_test(request, space_id)
     log.info("DingTalk settings of space %d saved by %s", space_id, user.username)
     return redirect(f"/admin/spaces/{space_id}/dingtalk?done=saved")

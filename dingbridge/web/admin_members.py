@@ -10,11 +10,13 @@ from starlette.responses import Response
 from dingbridge.errors import ValidationFailed
 from dingbridge.spaces import members as member_ops
 from dingbridge.spaces.csv_import import CsvImportFailed, import_members
+from dingbridge.spaces.dingtalk_settings import load_dingtalk
 from dingbridge.spaces.mobile import display_mobile
 from dingbridge.spaces.store import get_space
 from dingbridge.web.admin_session import checked_form, require_admin
 from dingbridge.web.console_pages import actor, redirect, render_page
 from dingbridge.web.context import get_context
+from dingbridge.web.directory_jobs import import_state
 
 router = APIRouter(include_in_schema=False)
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -44,11 +46,13 @@ async def _members_page(
         page = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
         page = 1
-    async with get_context(request).db.session() as session:
+    context = get_context(request)
+    async with context.db.session() as session:
         space = await get_space(session, space_id)
         members = await member_ops.list_members(
             session, space_id, search=search, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
         )
+        dingtalk = await load_dingtalk(session, space_id)
     return await render_page(
         request,
         "members.html",
@@ -61,6 +65,12 @@ async def _members_page(
             "form": form or member_ops.MemberInput(name="", mobile=""),
             "errors": errors or {},
             "display_mobile": display_mobile,
+            "directory": await import_state(context, space_id),
+            "directory_ready": bool(
+                dingtalk.corp_id and dingtalk.app_key and dingtalk.has_app_secret
+            ),
+            "import_error": request.query_params.get("import_error", ""),
+            "en": context.templates.language(request).startswith("en"),
         },
         status=status,
     )

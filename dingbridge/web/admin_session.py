@@ -1,7 +1,9 @@
 """The admin console's session cookie and CSRF tokens.
 
-Signed-in admins carry a server-side session (cookie ``dingbridge_admin``, path ``/admin/``,
-HttpOnly, SameSite=Lax, Secure behind https) holding their CSRF token. Before sign-in (login and
+Signed-in admins carry a server-side session (cookie ``dingbridge_admin``, HttpOnly,
+SameSite=Lax, Secure behind https; path ``/`` so the JSON API under ``/api/v1/`` sees it too)
+holding their CSRF token, which forms send as a field and API calls as the ``X-CSRF-Token``
+header. Before sign-in (login and
 setup forms) the token sits in its own cookie (``dingbridge_csrf``) and must match the form
 field: a page on another site can neither read it nor set it.
 """
@@ -24,7 +26,9 @@ from dingbridge.web.context import get_context
 ADMIN_COOKIE = "dingbridge_admin"
 CSRF_COOKIE = "dingbridge_csrf"
 CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
 ADMIN_PATH = "/admin/"
+ADMIN_COOKIE_PATH = "/"
 
 
 class LoginRequired(Unauthorized):
@@ -64,12 +68,19 @@ async def require_admin(request: Request) -> AdminUser:
     return user
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+def set_cookie(
+    request: Request,
+    response: Response,
+    name: str,
+    value: str,
+    max_age: int,
+    path: str = ADMIN_PATH,
+) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path=ADMIN_PATH,
+        path=path,
         httponly=True,
         samesite="lax",
         secure=get_context(request).settings.secure_cookies,
@@ -84,7 +95,14 @@ async def start_admin_session(request: Request, response: Response, username: st
     session = await context.admin_sessions.create(
         "admin", username, ADMIN_PATH, {"csrf": secrets.token_urlsafe(32)}
     )
-    set_cookie(request, response, ADMIN_COOKIE, session.id, context.settings.admin_session_absolute)
+    set_cookie(
+        request,
+        response,
+        ADMIN_COOKIE,
+        session.id,
+        context.settings.admin_session_absolute,
+        path=ADMIN_COOKIE_PATH,
+    )
     response.delete_cookie(CSRF_COOKIE, path=ADMIN_PATH)
 
 
@@ -92,7 +110,7 @@ async def end_admin_session(request: Request, response: Response) -> None:
     session_id = request.cookies.get(ADMIN_COOKIE, "")
     if session_id:
         await get_context(request).admin_sessions.revoke(session_id)
-    response.delete_cookie(ADMIN_COOKIE, path=ADMIN_PATH)
+    response.delete_cookie(ADMIN_COOKIE, path=ADMIN_COOKIE_PATH)
 
 
 def anonymous_csrf_token(request: Request) -> str:
@@ -127,3 +145,9 @@ async def checked_form(request: Request) -> FormData:
         await form.close()
         raise CsrfFailed()
     return form
+
+
+def csrf_header_ok(request: Request, user: AdminUser) -> bool:
+    """Whether an API call made with the admin's session carries its CSRF token header."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    return bool(sent) and hmac.compare_digest(sent, user.csrf_token)

@@ -76,7 +76,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, error)
 
     async def on_request_validation(request: Request, exc: Exception) -> Response:
-        return error_response(request, NotFound())
+        assert isinstance(exc, RequestValidationError)
+        if not request.url.path.startswith("/api/"):
+            return error_response(request, NotFound())  # a console URL with a bad id
+        problems: dict[str, str] = {}
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            problems.setdefault(where or "body", str(error.get("msg", "invalid")))
+        return error_response(request, ValidationFailed(problems))
 
     async def on_integrity_error(request: Request, exc: Exception) -> Response:
         # Two requests racing for the same unique value (a mobile, a binding): the loser

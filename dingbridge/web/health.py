@@ -31,5 +31,9 @@ async def readyz(request: Request) -> Response:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    body = generate_latest(REGISTRY)
+    forwarder = getattr(request.app.state, "forwarder", None)
+    if forwarder is not None:  # dingbridge serve --forwarder: its requests and latency too
+        body += forwarder.metrics.render()
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -68,13 +68,16 @@ class AsgiClient:
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         follow: bool = False,
+        body: bytes | None = None,
     ) -> Result:
         for _ in range(10):
-            result = await self._once(method, url, form=form, files=files, headers=headers)
+            result = await self._once(
+                method, url, form=form, files=files, headers=headers, body=body
+            )
             location = result.header("location")
             if not follow or result.status not in (301, 302, 303, 307, 308) or not location:
                 return result
-            method, url, form, files = "GET", location, None, None
+            method, url, form, files, body = "GET", location, None, None, None
         raise AssertionError("too many redirects")
 
     async def get(self, url: str, **kwargs: Any) -> Result:
@@ -91,11 +94,13 @@ class AsgiClient:
         form: Mapping[str, str] | None,
         files: Mapping[str, tuple[str, bytes, str]] | None,
         headers: Mapping[str, str] | None,
+        body: bytes | None = None,
     ) -> Result:
         parts = urlsplit(url)
-        body = b""
         raw_headers: list[tuple[bytes, bytes]] = [(b"host", b"testserver")]
-        if files is not None:
+        if body is not None:
+            pass  # sent as is; the caller sets its content-type
+        elif files is not None:
             boundary = uuid.uuid4().hex
             body = _multipart(boundary, form or {}, files)
             raw_headers.append(
@@ -104,6 +109,7 @@ class AsgiClient:
         elif form is not None:
             body = urlencode(form).encode()
             raw_headers.append((b"content-type", b"application/x-www-form-urlencoded"))
+        body = body or b""
         if body:
             raw_headers.append((b"content-length", str(len(body)).encode()))
         if self.cookies:

@@ -135,7 +135,8 @@ async def test_session_cookie_flags(server: Server) -> None:
         v for k, v in result.headers if k == "set-cookie" and v.startswith("dingbridge_admin=")
     )
     lowered = cookie.lower()
-    assert "httponly" in lowered and "samesite=lax" in lowered and "path=/admin/" in lowered
+    # Path / so the JSON API under /api/v1/ sees the session too (with its CSRF header).
+    assert "httponly" in lowered and "samesite=lax" in lowered and "path=/;" in lowered + ";"
     assert "secure" not in lowered
 
 

@@ -124,7 +124,8 @@ async def test_unknown_space_is_404(admin: AsgiClient) -> None:
     assert (await admin.get("/99999/")).status == 404
 
 
-async def test_space_entry_placeholder_names_the_space(server: Server, admin: AsgiClient) -> None:
+async def test_space_url_names_the_space(server: Server, admin: AsgiClient) -> None:
+    """The space URL (the sign-in entry, dingbridge.signin) opens with the space's name."""
     await _create_space(admin, "销售部")
     visitor = server.new_client()
     assert (await visitor.get("/10001")).status == 308

@@ -1,0 +1,157 @@
+"""The API's request and response bodies (pydantic), as the OpenAPI document shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Problem(BaseModel):
+    error: str
+    message: str
+    problems: dict[str, str] | None = None
+
+
+class SpaceOut(BaseModel):
+    id: int
+    name: str
+    enabled: bool
+    members: int
+    dingtalk_enabled: bool
+    url: str = Field(description="The space's address: 应用首页地址, PC端首页地址 and 重定向URL.")
+
+
+class SpaceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=200, examples=["销售部"])
+
+
+class SpacePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=200)
+    enabled: bool | None = None
+
+
+class MemberOut(BaseModel):
+    id: int
+    name: str
+    mobile: str = Field(description="E.164, e.g. +8613800000001")
+    email: str | None
+    role: str
+    status: Literal["active", "disabled"] | str
+    dingtalk_userid: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(examples=["张伟"])
+    mobile: str = Field(examples=["13800000001"], description="+86 assumed for 11 digits.")
+    email: str = ""
+    role: str = ""
+    status: Literal["active", "disabled"] = "active"
+
+
+class MemberPatch(BaseModel):
+    """Only the fields given change; ``{"status": "disabled"}`` disables a member."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    mobile: str | None = None
+    email: str | None = None
+    role: str | None = None
+    status: Literal["active", "disabled"] | None = None
+
+
+class RowProblemOut(BaseModel):
+    line: int
+    column: str
+    message: str
+
+
+class CsvImportOut(BaseModel):
+    ok: bool
+    rows: int
+    added: int
+    updated: int
+    unchanged: int
+    problems: list[RowProblemOut]
+
+
+class DingTalkOut(BaseModel):
+    enabled: bool
+    corp_name: str
+    corp_id: str
+    agent_id: str
+    app_key: str
+    app_secret_set: bool = Field(description="The AppSecret itself is never returned.")
+    api_version: Literal["v2", "v1"] | str
+    forward_url: str | None
+    egress_ip_seen: str | None
+    updated_at: datetime | None
+
+
+class DingTalkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    corp_name: str = ""
+    corp_id: str = ""
+    agent_id: str = ""
+    app_key: str = ""
+    app_secret: str | None = Field(
+        default=None, description="Write-only. Leave out (or null) to keep the stored one."
+    )
+    api_version: Literal["v2", "v1"] = "v2"
+    forward_url: str = Field(default="", examples=["http://203.0.113.5:888/api-dingtalk-com/"])
+
+
+class PermissionOut(BaseModel):
+    code: str
+    name: str
+
+
+class SetupValuesOut(BaseModel):
+    """What to paste into the DingTalk developer console (seed steps 2.2 ③④⑤)."""
+
+    home_url: str
+    pc_home_url: str
+    redirect_url: str
+    egress_ip: str | None = Field(description="Known after a test connection; null before.")
+    permissions: list[PermissionOut]
+
+
+class CheckOut(BaseModel):
+    id: str
+    title_zh: str
+    title_en: str
+    status: Literal["pass", "fail", "warn", "skip"] | str
+    cause: dict[str, str] | None
+    fix: dict[str, str] | None
+    detail: str
+
+
+class ConnectionTestOut(BaseModel):
+    ok: bool
+    egress_ip: str | None
+    checks: list[CheckOut]
+
+
+class DirectoryImportOut(BaseModel):
+    status: Literal["running", "done", "failed"] | str
+    started_at: str
+    finished_at: str | None
+    progress: dict[str, Any]
+    error: str | None
+    skipped: list[dict[str, str]]
+
+
+class AuditOut(BaseModel):
+    id: int
+    time: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]

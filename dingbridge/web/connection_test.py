@@ -1,0 +1,111 @@
+""" "测试连接 / Test connection" for the console and the API: run the doctor's checks for a space,
+remember the results (for the page, an hour, shared by instances through the KV), audit the run.
+
+The audit entry lists each check's status and the egress IP; never a secret (the doctor's
+results carry DingTalk's error code and message, not the credentials).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+
+from dingbridge.errors import ServiceUnavailable
+from dingbridge.spaces import audit
+from dingbridge.spaces.store import get_space
+from dingbridge.web.context import get_context
+from dingbridge.web.setup_values import server_base
+
+log = logging.getLogger(__name__)
+
+RESULTS_TTL = 3600
+_KEY = "dingtalk-test:{space_id}"
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """One run: each check as ``CheckResult.as_dict()`` (cause and fix in zh-CN and English)."""
+
+    space_id: int
+    time: str
+    checks: list[dict[str, Any]]
+
+    @property
+    def ok(self) -> bool:
+        return all(check["status"] != "fail" for check in self.checks)
+
+    @property
+    def egress_ip(self) -> str | None:
+        for check in self.checks:
+            ip = (check.get("data") or {}).get("egress_ip")
+            if ip:
+                return str(ip)
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"space_id": self.space_id, "time": self.time, "checks": self.checks}
+
+
+def available() -> bool:
+    try:
+        from dingbridge.doctor.space_checks import test_connection  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+async def run_connection_test(request: Request, space_id: int, *, actor: str) -> ConnectionTest:
+    """Run every check now; :class:`ServiceUnavailable` when the doctor is not installed."""
+    try:
+        from dingbridge.doctor.space_checks import test_connection
+    except ImportError:
+        raise ServiceUnavailable("Test connection is not available in this installation.") from None
+    context = get_context(request)
+    async with context.db.session() as session:
+        await get_space(session, space_id)
+    results = await test_connection(context, space_id, base_url=server_base(request))
+    run = ConnectionTest(
+        space_id=space_id,
+        time=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        checks=[result.as_dict() for result in results],
+    )
+    await context.kv.set(
+        _KEY.format(space_id=space_id), json.dumps(run.as_dict()).encode(), RESULTS_TTL
+    )
+    async with context.db.transaction() as session:
+        await audit.record(
+            session,
+            actor,
+            "dingtalk.test",
+            f"space:{space_id}",
+            {
+                "result": "pass" if run.ok else "fail",
+                "checks": {check["id"]: check["status"] for check in run.checks},
+                "egress_ip": run.egress_ip,
+            },
+        )
+    log.info(
+        "space %d: test connection by %s: %s",
+        space_id,
+        actor,
+        ", ".join(f"{check['id']}={check['status']}" for check in run.checks),
+    )
+    return run
+
+
+async def last_connection_test(request: Request, space_id: int) -> ConnectionTest | None:
+    raw = await get_context(request).kv.get(_KEY.format(space_id=space_id))
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return ConnectionTest(space_id=space_id, time=data["time"], checks=data["checks"])
+
+
+async def forget_connection_test(request: Request, space_id: int) -> None:
+    """Saved settings make the last results stale: the page asks for a new test."""
+    await get_context(request).kv.delete(_KEY.format(space_id=space_id))

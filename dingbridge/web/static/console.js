@@ -1,0 +1,77 @@
+// dingbridge admin console: copy buttons, busy buttons, directory import progress. No libraries.
+(function () {
+  "use strict";
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Plain http (an intranet address): the clipboard API is not offered, use a selection.
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error("copy refused")); }
+    });
+  }
+
+  function selectNode(node) {
+    var range = document.createRange();
+    range.selectNodeContents(node);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.copy");
+    if (!button) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) { return; }
+    var label = button.textContent;
+    copyText(source.textContent.trim()).then(function () {
+      button.textContent = button.getAttribute("data-done") || label;
+      button.classList.add("done");
+      setTimeout(function () { button.textContent = label; button.classList.remove("done"); }, 1500);
+    }, function () {
+      selectNode(source); // at least select it, so Ctrl+C works
+    });
+  });
+
+  document.addEventListener("submit", function (event) {
+    var button = event.target.querySelector("button[data-busy]");
+    if (button) {
+      button.disabled = true;
+      button.textContent = button.getAttribute("data-busy");
+    }
+  });
+
+  // Members page: poll the running import's progress record, reload when it ends.
+  var progress = document.getElementById("directory-import");
+  if (progress && progress.getAttribute("data-status") === "running") {
+    var url = progress.getAttribute("data-poll");
+    var counts = document.getElementById("directory-import-counts");
+    var poll = function () {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (state) {
+          if (!state) { return; }
+          if (state.status !== "running") { window.location.reload(); return; }
+          var p = state.progress || {};
+          if (counts) {
+            counts.textContent = (p.departments_done || 0) + "/" + (p.departments_found || 1) +
+              " · " + (p.users_seen || 0);
+          }
+          setTimeout(poll, 1000);
+        }, function () { setTimeout(poll, 3000); });
+    };
+    setTimeout(poll, 700);
+  }
+})();
