@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import lru_cache
 from typing import IO
 
 from dingbridge.redact import redact_target
 
 ACCESS_LOGGER = "dingbridge.forwarder.access"
 logger = logging.getLogger(ACCESS_LOGGER)
+
+# Request targets repeat (an access_token lives two hours): redact each distinct one once.
+_redacted_target = lru_cache(maxsize=4096)(redact_target)
 
 
 def format_access_line(
@@ -29,7 +33,7 @@ def format_access_line(
     error: str | None,
 ) -> str:
     line = (
-        f'{peer} "{method.decode("latin-1")} {redact_target(target)}" route={route} '
+        f'{peer} "{method.decode("latin-1")} {_redacted_target(target)}" route={route} '
         f"status={status} duration_ms={duration * 1000:.1f} bytes_in={bytes_in} "
         f"bytes_out={bytes_out}"
     )

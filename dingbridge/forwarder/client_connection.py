@@ -47,6 +47,9 @@ class ClientConnection(asyncio.Protocol):
         self.no_more_requests = False
         self.last_activity = 0.0
         self.idle_timer: asyncio.TimerHandle | None = None
+        self.feeding = False  # inside data_received: upstream writes are batched
+        self.batching = False  # inside an upstream read: client writes are batched
+        self.out: list[bytes] = []
 
     # -- transport events ------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -64,12 +67,18 @@ class ClientConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_activity = self.loop.time()
+        self.feeding = True
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self.no_more_requests = True  # the request was forwarded without its Upgrade
         except httptools.HttpParserError as exc:
             self._protocol_error(exc)
+        finally:
+            self.feeding = False
+            active = self.active
+            if active is not None and active.up_batch:
+                active.flush_upstream()
 
     def eof_received(self) -> bool:
         if self.active is None:
@@ -151,6 +160,7 @@ class ClientConnection(asyncio.Protocol):
         content_length: bytes | None = None
         connection_tokens: set[bytes] | None = None
         out: list[bytes] = []
+        add = out.extend
         for name, value in exchange.headers:
             lname = name.lower()
             if lname in REQUEST_DROP or lname.startswith(b"proxy-"):
@@ -167,7 +177,7 @@ class ClientConnection(asyncio.Protocol):
                 elif lname == b"connection":
                     connection_tokens = {t.strip().lower() for t in value.split(b",")}
                 continue
-            out.append(b"%b: %b\r\n" % (name, value))
+            add((name, b": ", value, b"\r\n"))
         if content_length is not None and not exchange.chunked_in:
             exchange.content_length = int(content_length)
         if not self.allowed:
@@ -201,8 +211,12 @@ class ClientConnection(asyncio.Protocol):
         if exchange.content_length is not None and exchange.content_length > limit:
             exchange.refuse(413, "body_too_large", f"request body is larger than {limit} bytes")
             return
-        if connection_tokens:
-            out = [h for h in out if h.split(b":", 1)[0].lower() not in connection_tokens]
+        if connection_tokens and connection_tokens - REQUEST_DROP:
+            kept: list[bytes] = []
+            for index in range(0, len(out), 4):
+                if out[index].lower() not in connection_tokens:
+                    kept += out[index : index + 4]
+            out = kept
         upstream = decision.upstream
         exchange.pool = forwarder.pools[upstream.name]
         if exchange.chunked_in:
@@ -223,11 +237,25 @@ class ClientConnection(asyncio.Protocol):
 
     # -- used by exchanges -----------------------------------------------------------------
     def write(self, data: bytes) -> None:
+        if self.batching:
+            self.out.append(data)
+            return
         transport = self.transport
         if transport is not None and not self.closed:
             transport.write(data)
 
+    def flush(self) -> None:
+        """End a batch: send what was written during it in one write."""
+        self.batching = False
+        out = self.out
+        if out:
+            transport = self.transport
+            if transport is not None and not self.closed:
+                transport.write(out[0] if len(out) == 1 else b"".join(out))
+            out.clear()
+
     def abort(self) -> None:
+        self.out.clear()
         if self.transport is not None:
             self.transport.abort()
 
@@ -250,6 +278,7 @@ class ClientConnection(asyncio.Protocol):
         self.active = None
         self.last_activity = self.loop.time()
         if not keep_alive or self.closed:
+            self.flush()
             self.queue.clear()
             if self.transport is not None:
                 self.transport.close()
@@ -261,6 +290,7 @@ class ClientConnection(asyncio.Protocol):
             self.active = following
             following.start()
         elif self.no_more_requests and self.transport is not None:
+            self.flush()
             self.transport.close()
 
     def _protocol_error(self, exc: Exception) -> None:

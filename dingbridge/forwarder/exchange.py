@@ -8,7 +8,6 @@ response parser (httptools calls ``on_status``/``on_header``/... on it).
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import httptools
@@ -82,7 +81,7 @@ class Exchange:
         "status",
         "t0",
         "t_sent",
-        "timer",
+        "up_batch",
         "upstream",
         "upstream_keep",
         "url",
@@ -131,7 +130,7 @@ class Exchange:
         self.t_sent = 0.0
         self.last_io = 0.0
         self.write_blocked_since = 0.0
-        self.timer: asyncio.TimerHandle | None = None
+        self.up_batch: list[bytes] = []
 
     # -- local answers ---------------------------------------------------------------------
     def refuse(self, status: int, error: str, detail: str) -> None:
@@ -172,7 +171,7 @@ class Exchange:
         if conn is not None:
             self.bind(conn)
         else:
-            self.client.loop.create_task(self._acquire(pool, fresh=False))
+            self.client.forwarder.spawn(self._acquire(pool, fresh=False))
 
     async def _acquire(self, pool: UpstreamPool, fresh: bool) -> None:
         try:
@@ -192,22 +191,30 @@ class Exchange:
         transport = conn.transport
         assert transport is not None
         pending = self.replay if self.retried and self.replay is not None else self.body_buf
-        if pending:
+        client = self.client
+        if client.feeding:  # more of the request may follow in this read: write once, later
+            self.up_batch.append(self.head)
+            self.up_batch.extend(pending)
+        elif pending:
             transport.write(self.head + b"".join(pending))
         else:
             transport.write(self.head)
         self.body_buf = []
         if self.buffered:
             self.buffered = 0
-            self.client.resume_for(2)
-        loop = self.client.loop
-        self.t_sent = self.last_io = loop.time()
-        if self.client.write_paused:
+            client.resume_for(2)
+        self.t_sent = self.last_io = client.loop.time()
+        if client.write_paused:
             transport.pause_reading()
-        if self.timer is None:
-            self.timer = loop.call_at(
-                self.t_sent + self.client.forwarder.settings.read_timeout, self._on_timer
-            )
+        client.forwarder.watched.add(self)
+
+    def flush_upstream(self) -> None:
+        """Write what the last client read produced for the upstream in one go."""
+        batch = self.up_batch
+        conn = self.upstream
+        if conn is not None and conn.transport is not None:
+            conn.transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
+        batch.clear()
 
     def _send(self, data: bytes) -> None:
         replay = self.replay
@@ -218,7 +225,10 @@ class Exchange:
                 replay.append(data)
         conn = self.upstream
         if conn is not None and conn.transport is not None:
-            conn.transport.write(data)
+            if self.client.feeding:
+                self.up_batch.append(data)
+            else:
+                conn.transport.write(data)
         elif not self.response_started:
             self.body_buf.append(data)
             self.buffered += len(data)
@@ -256,10 +266,12 @@ class Exchange:
         self.fail(413, "body_too_large", f"request body is larger than {limit} bytes", close=True)
 
     # -- upstream events (ConnectionOwner) -------------------------------------------------
-    def upstream_data(self, data: bytes) -> None:
-        self.last_io = self.client.loop.time()
+    def upstream_data(self, data: memoryview) -> None:
+        client = self.client
+        self.last_io = client.loop.time()
         parser = self.rparser
         assert parser is not None
+        client.batching = True  # the response head and body leave in one write
         try:
             parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -269,6 +281,8 @@ class Exchange:
                 raise
         except httptools.HttpParserError:
             self.fail(502, "bad_response", "the upstream sent an invalid HTTP response")
+        finally:
+            client.flush()
 
     def upstream_lost(self, exc: Exception | None) -> None:
         conn, self.upstream = self.upstream, None
@@ -291,7 +305,7 @@ class Exchange:
             and not self.interim
         ):
             self.retried = True  # a pooled connection the upstream had already closed
-            self.client.loop.create_task(self._acquire(pool, fresh=True))
+            self.client.forwarder.spawn(self._acquire(pool, fresh=True))
             return
         detail = "the upstream closed the connection before the response was complete"
         if exc is not None:
@@ -327,19 +341,24 @@ class Exchange:
         drop = RESPONSE_DROP
         extra: set[bytes] | None = None
         out = [b"HTTP/1.1 %d %b\r\n" % (status, self.resp_reason)]
+        add = out.extend
         for name, value in self.resp_headers:
             lname = name.lower()
-            if lname in drop or (extra is not None and lname in extra):
+            if lname in drop:
                 if lname == b"content-length":
                     content_length = value
                 elif lname == b"transfer-encoding":
                     chunked = b"chunked" in value.lower()
                 elif lname == b"connection":
-                    extra = {t.strip().lower() for t in value.split(b",")}
+                    extra = {t.strip().lower() for t in value.split(b",")} - drop
                 continue
-            out.append(b"%b: %b\r\n" % (name, value))
-        if extra:
-            out = [line for line in out if line.split(b":", 1)[0].lower() not in extra]
+            add((name, b": ", value, b"\r\n"))
+        if extra:  # end-to-end-looking headers that Connection names are hop-by-hop too
+            kept = [out[0]]
+            for index in range(1, len(out), 4):
+                if out[index].lower() not in extra:
+                    kept += out[index : index + 4]
+            out = kept
         has_body = self.method != b"HEAD" and status not in (204, 304)
         if not has_body:
             if content_length is not None and self.method == b"HEAD":
@@ -402,15 +421,11 @@ class Exchange:
         self.finish(close=not self.request_done)
 
     # -- timeouts and failures -------------------------------------------------------------
-    def _on_timer(self) -> None:
-        self.timer = None
-        if self.finished or self.response_done:
+    def check_timeouts(self, now: float) -> None:
+        """Called about every quarter timeout by the forwarder's ticker while bound."""
+        if self.finished or self.response_done or self.upstream is None:
             return
         settings = self.client.forwarder.settings
-        now = self.client.loop.time()
-        if self.upstream is None:  # still connecting: the pool and connect timeouts apply
-            self.timer = self.client.loop.call_at(now + settings.read_timeout, self._on_timer)
-            return
         if self.write_blocked_since:
             if now - self.write_blocked_since >= settings.write_timeout:
                 self.fail(
@@ -418,18 +433,12 @@ class Exchange:
                     "write_timeout",
                     f"the upstream accepted no request bytes for {settings.write_timeout:g}s",
                 )
-                return
-            deadline = self.write_blocked_since + settings.write_timeout
         elif self.client.write_paused:
-            deadline = now + settings.read_timeout  # the client is slow, not the upstream
+            self.last_io = now  # the client is slow, not the upstream
         elif now - self.last_io >= settings.read_timeout:
             self.fail(
                 504, "read_timeout", f"the upstream sent nothing for {settings.read_timeout:g}s"
             )
-            return
-        else:
-            deadline = self.last_io + settings.read_timeout
-        self.timer = self.client.loop.call_at(deadline, self._on_timer)
 
     def fail(self, status: int, kind: str, detail: str, close: bool = False) -> None:
         """Answer an upstream failure with a JSON error (or cut the reply if one started)."""
@@ -440,6 +449,7 @@ class Exchange:
         if pool is not None and status != 413:
             self.client.forwarder.metrics.count_upstream_error(pool.upstream.name, kind)
         conn, self.upstream = self.upstream, None
+        self.up_batch.clear()
         if conn is not None and pool is not None:
             pool.discard(conn)
         if self.response_started:
@@ -472,11 +482,10 @@ class Exchange:
         if self.finished:
             return
         self.finished = True
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.rparser = None  # the parser refers back to this exchange: break the cycle
         client = self.client
         forwarder = client.forwarder
+        forwarder.watched.discard(self)
         forwarder.metrics.count_request(self.route_name, self.status)
         access_log = forwarder.access_log
         if access_log.enabled:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import multiprocessing
@@ -13,8 +14,8 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from dingbridge.forwarder.access_log import AccessLog
 from dingbridge.forwarder.client_connection import ClientConnection
@@ -27,6 +28,7 @@ from dingbridge.forwarder.settings import ForwarderSettings
 from dingbridge.forwarder.upstream_pool import UpstreamError, UpstreamPool, make_ssl_context
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 METRICS_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -51,9 +53,22 @@ class Forwarder:
         for name, pool in self.pools.items():
             self.metrics.pool_gauges[name] = pool.gauge
         self.clients: set[ClientConnection] = set()
+        # Exchanges bound to an upstream connection; a ticker checks their timeouts (cheaper
+        # than a timer per request).
+        self.watched: set[Exchange] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._tick = max(0.02, min(1.0, settings.read_timeout / 4, settings.write_timeout / 4))
+        self._ticker: asyncio.TimerHandle | None = None
         self.server: asyncio.Server | None = None
         self._health: tuple[float, int, bytes] | None = None
         self._health_task: asyncio.Task[tuple[int, bytes]] | None = None
+
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run ``coro`` as a task that :meth:`close` cancels if it is still running."""
+        task = self.loop.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
 
     def protocol_factory(self) -> ClientConnection:
         return ClientConnection(self)
@@ -62,6 +77,7 @@ class Forwarder:
         self, sock: socket.socket | None = None, reuse_port: bool = False
     ) -> asyncio.Server:
         """Start listening on ``settings.listen`` (or on an already bound ``sock``)."""
+        self._ticker = self.loop.call_later(self._tick, self._check_timeouts)
         if sock is not None:
             self.server = await self.loop.create_server(self.protocol_factory, sock=sock)
         else:
@@ -74,12 +90,20 @@ class Forwarder:
             )
         return self.server
 
+    def _check_timeouts(self) -> None:
+        now = self.loop.time()
+        for exchange in list(self.watched):
+            exchange.check_timeouts(now)
+        self._ticker = self.loop.call_later(self._tick, self._check_timeouts)
+
     @property
     def port(self) -> int:
         assert self.server is not None
         return int(self.server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
         if self.server is not None:
             self.server.close()
         for client in list(self.clients):
@@ -91,6 +115,10 @@ class Forwarder:
             client.abort()
         for pool in self.pools.values():
             pool.close()
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
         self.access_log.close()
 
     # -- reserved paths --------------------------------------------------------------------
@@ -107,7 +135,7 @@ class Forwarder:
             status, body = await self.check_health()
             exchange.answer_local(http_response(status, body, head_only=head_only), status)
 
-        self.loop.create_task(answer_health())
+        self.spawn(answer_health())
 
     async def check_health(self) -> tuple[int, bytes]:
         """Upstream reachability (a fresh TCP+TLS connect each), cached for a few seconds."""
@@ -115,7 +143,7 @@ class Forwarder:
         if cached is not None and self.loop.time() - cached[0] < self.settings.health_cache_seconds:
             return cached[1], cached[2]
         if self._health_task is None or self._health_task.done():
-            self._health_task = self.loop.create_task(self._probe_all())
+            self._health_task = self.spawn(self._probe_all())
         return await asyncio.shield(self._health_task)
 
     async def _probe_all(self) -> tuple[int, bytes]:
@@ -160,6 +188,11 @@ async def serve(settings: ForwarderSettings, reuse_port: bool = False) -> None:
     """Serve until SIGINT/SIGTERM (or cancellation)."""
     forwarder = Forwarder(settings)
     await forwarder.start(reuse_port=reuse_port)
+    # Start-up objects never die: keep them out of collections; the hot path allocates no
+    # cycles, so collections can be rarer (measured: ~5% of CPU at default thresholds).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
     stop = asyncio.Event()
     if sys.platform != "win32":
         for sig in (signal.SIGINT, signal.SIGTERM):
