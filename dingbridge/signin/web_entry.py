@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -56,7 +57,7 @@ from dingbridge.signin.space_home import render_home, space_apps
 from dingbridge.spaces.dingtalk_clients import DingTalkNotConfigured
 from dingbridge.spaces.dingtalk_settings import DingTalkConfig, load_dingtalk
 from dingbridge.spaces.store import find_space
-from dingbridge.storage.models import Space
+from dingbridge.storage.models import DingTalkSettingsRow, Space
 from dingbridge.web.context import AppContext, get_context
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,12 @@ async def load_space(context: AppContext, space_id: int) -> tuple[Space, DingTal
 
 async def load_space_in(session: AsyncSession, space_id: int) -> tuple[Space, DingTalkConfig]:
     """The enabled space and its DingTalk settings (read per request: changes apply at once)."""
+    # One query loads both into the session, so the two lookups below need no more.
+    await session.execute(
+        select(Space, DingTalkSettingsRow)
+        .outerjoin(DingTalkSettingsRow, DingTalkSettingsRow.space_id == Space.id)
+        .where(Space.id == space_id)
+    )
     space = await find_space(session, space_id)
     if space is None or not space.enabled:
         raise NotFound("This app space does not exist or is disabled.")
