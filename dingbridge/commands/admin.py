@@ -1,4 +1,4 @@
-"""``dingbridge admin create`` and ``dingbridge admin rotate-key``."""
+"""``dingbridge admin create``, ``admin rotate-key`` and ``admin token create|list|revoke``."""
 
 from __future__ import annotations
 
@@ -61,4 +61,65 @@ def register(app: typer.Typer) -> None:
         count = rotate_secret_key(settings, secrets.token_urlsafe(32))
         typer.echo(f"new secret key written; re-encrypted {count} AppSecret(s)")
 
+    token = typer.Typer(help="API tokens for the JSON API (/api/v1/).", no_args_is_help=True)
+
+    @token.command("create")
+    def token_create(
+        name: str = typer.Option(..., "--name", help="What uses the token, e.g. 'HR sync'."),
+        username: str | None = typer.Option(
+            None, "--username", help="The admin it acts as (default: the only admin)."
+        ),
+        data_dir: Path | None = DataDirOption,
+        database_url: str | None = DatabaseUrlOption,
+    ) -> None:
+        """Create an API token and print it (only this once; it is stored hashed)."""
+        from dingbridge.errors import ValidationFailed
+        from dingbridge.web.api_tokens import create_token_headless
+
+        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        try:
+            value = create_token_headless(settings, name, username)
+        except ValidationFailed as exc:
+            for field, problem in exc.problems.items():
+                typer.echo(f"{field}: {problem}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(value)
+        typer.echo(
+            "Keep it now: it is not shown again. Send it as: Authorization: Bearer <token>",
+            err=True,
+        )
+
+    @token.command("list")
+    def token_list(
+        data_dir: Path | None = DataDirOption,
+        database_url: str | None = DatabaseUrlOption,
+    ) -> None:
+        """List the API tokens (id, name, admin, created, last used); never the tokens."""
+        from dingbridge.web.api_tokens import list_tokens_headless
+
+        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        for info in list_tokens_headless(settings):
+            used = info.last_used_at.strftime("%Y-%m-%d %H:%M") if info.last_used_at else "never"
+            created = info.created_at.strftime("%Y-%m-%d %H:%M")
+            typer.echo(f"{info.id}\t{info.name}\t{info.username}\t{created}\t{used}")
+
+    @token.command("revoke")
+    def token_revoke(
+        token_id: int = typer.Argument(..., help="The id shown by `admin token list`."),
+        data_dir: Path | None = DataDirOption,
+        database_url: str | None = DatabaseUrlOption,
+    ) -> None:
+        """Revoke an API token: calls with it are refused from now on."""
+        from dingbridge.errors import NotFound
+        from dingbridge.web.api_tokens import revoke_token_headless
+
+        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        try:
+            revoke_token_headless(settings, token_id)
+        except NotFound as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"API token {token_id} revoked")
+
+    admin.add_typer(token, name="token")
     app.add_typer(admin, name="admin")

@@ -31,6 +31,12 @@ def register(app: typer.Typer) -> None:
         development: bool | None = typer.Option(
             None, "--development/--production", help=field_help("development"), show_default=False
         ),
+        forwarder: bool | None = typer.Option(
+            None, "--forwarder/--no-forwarder", help=field_help("forwarder"), show_default=False
+        ),
+        forwarder_source_address: str | None = _option(
+            "forwarder_source_address", "--forwarder-source-address"
+        ),
     ) -> None:
         """Run the server: admin console at /admin/, each app space at /<id>/."""
         from dingbridge.web.server_runner import run_server
@@ -47,5 +53,7 @@ def register(app: typer.Typer) -> None:
             dingtalk_login=dingtalk_login,
             jsapi_url=jsapi_url,
             development=development,
+            forwarder=forwarder,
+            forwarder_source_address=forwarder_source_address,
         )
         run_server(settings)

@@ -18,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import NotFound, ValidationFailed
+from dingbridge.settings import Settings
 from dingbridge.spaces import audit
+from dingbridge.spaces.headless import run_in_transaction
 from dingbridge.storage.models import Admin, ApiToken, utcnow
 
 TOKEN_PREFIX = "dbt_"
@@ -116,3 +118,41 @@ async def revoke_token(session: AsyncSession, token_id: int, *, actor: str) -> N
     )
     await session.delete(row)
     await session.flush()
+
+
+# -------------------------------------------------------------------- headless (CLI)
+CLI_ACTOR = "cli"
+
+
+async def _owner(session: AsyncSession, username: str | None) -> str:
+    """The admin a CLI-made token acts as: ``username``, or the only admin there is."""
+    if username:
+        return username
+    names = (await session.scalars(select(Admin.username).order_by(Admin.id))).all()
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise ValidationFailed({"username": "No admin exists yet: run dingbridge admin create."})
+    raise ValidationFailed({"username": "Several admins exist: choose one with --username."})
+
+
+def create_token_headless(settings: Settings, name: str, username: str | None) -> str:
+    """``dingbridge admin token create``: the new token (to print once)."""
+
+    async def work(session: AsyncSession) -> str:
+        owner = await _owner(session, username)
+        _info, token = await create_token(session, owner, name, actor=CLI_ACTOR)
+        return token
+
+    return run_in_transaction(settings, work)
+
+
+def list_tokens_headless(settings: Settings) -> Sequence[TokenInfo]:
+    return run_in_transaction(settings, list_tokens)
+
+
+def revoke_token_headless(settings: Settings, token_id: int) -> None:
+    async def work(session: AsyncSession) -> None:
+        await revoke_token(session, token_id, actor=CLI_ACTOR)
+
+    run_in_transaction(settings, work)
