@@ -58,6 +58,7 @@ class _Half(asyncio.Protocol):
 
 async def relay(listen_port: int, host: str, port: int, one_way: float) -> None:
     loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[None]] = set()
 
     async def connect_target(client: _Half) -> None:
         try:
@@ -73,7 +74,9 @@ async def relay(listen_port: int, host: str, port: int, one_way: float) -> None:
         client = _Half(one_way)
 
         def handshake() -> None:  # SYN reaches the far side after one_way ...
-            loop.create_task(connect_target(client))
+            task = loop.create_task(connect_target(client))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
         def established() -> None:  # ... and the SYN-ACK comes back after another one_way
             if client.transport is not None and not client.transport.is_closing():

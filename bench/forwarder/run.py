@@ -118,7 +118,7 @@ def start_nginx(work: Path, name: str, conf: str, cpu: int) -> subprocess.Popen[
             "daemon off; master_process on;",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=open(work / f"{name}.stderr", "wb"),  # noqa: SIM115
+        stderr=open(work / f"{name}.stderr", "wb"),
     )
 
 
@@ -134,7 +134,7 @@ def start_forwarder(
     return subprocess.Popen(
         command,
         cwd=ROOT,
-        stdout=open(work / f"{name}.stdout", "wb"),  # noqa: SIM115
+        stdout=open(work / f"{name}.stdout", "wb"),
         stderr=subprocess.STDOUT,
     )
 
@@ -242,11 +242,12 @@ def print_profile(prof: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run (≤ 5)")
+    parser.add_argument("--duration", type=int, default=2, help="whole seconds per wrk run (≤ 5)")
     parser.add_argument("--samples", type=int, default=30, help="requests per latency series")
+    parser.add_argument("--rounds", type=int, default=2, help="runs per cell; best is kept")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
     args = parser.parse_args()
-    duration = min(args.duration, 5.0)
+    duration = max(1, min(args.duration, 5))
     work = Path(tempfile.mkdtemp(prefix="dingbridge-bench-"))
     work.chmod(0o755)
     ca, cert, key = write_tls_material(work)
@@ -262,16 +263,25 @@ def main() -> None:
         proxies += start_proxies(work, processes, up, ca, suffix="")
         results: dict[tuple[str, str, int], dict[str, float]] = {}
         print(f"wrk {duration:g}s per run; proxies pinned to CPU 0, wrk + upstream to CPU 1")
-        for proxy in proxies:
+        for proxy in proxies:  # warm up (pools, TLS sessions, first-call imports)
             run_wrk(proxy.url + ("/gettoken" if proxy.process is None else GET_PATH), "GET", 16, 1)
-            for method in ("GET", "POST"):
-                for connections in (1, 16, 64):
-                    results[(proxy.name, method, connections)] = measure(
-                        proxy, method, connections, duration
-                    )
-                    r = results[(proxy.name, method, connections)]
-                    print(f"  {proxy.name:12} {method:4} c={connections:<3} {r['rps']:9.0f} req/s",
-                          flush=True)  # fmt: skip
+        # Interleaved (each cell measures every target in turn) and best of --rounds, so that
+        # load from elsewhere on a shared machine hits every target alike.
+        for method in ("GET", "POST"):
+            for connections in (1, 16, 64):
+                for _round in range(args.rounds):
+                    for proxy in proxies:
+                        key = (proxy.name, method, connections)
+                        r = measure(proxy, method, connections, duration)
+                        best = results.get(key)
+                        if best is None or r["rps"] > best["rps"]:
+                            results[key] = r
+                        if best is not None and 0 < best["cpu_us"] < results[key]["cpu_us"]:
+                            results[key]["cpu_us"] = best["cpu_us"]  # least CPU per request
+                line = "  ".join(
+                    f"{p.name} {results[(p.name, method, connections)]['rps']:.0f}" for p in proxies
+                )
+                print(f"  {method:4} c={connections:<3} req/s: {line}", flush=True)
         for proxy in proxies[1:]:
             assert proxy.process is not None
             proxy.process.terminate()
@@ -354,7 +364,7 @@ def report(
             f"{r['p99_us'] / 1000:.2f}", f"{r['cpu_us']:.0f}" if r["cpu_us"] else "-",
             str(int(r["socket_errors"] + r["non2xx"])),
         ])  # fmt: skip
-    print(f"\nThroughput (wrk, {duration:g}s per run, small JSON answers):")
+    print(f"\nThroughput (wrk, {duration:g}s per run, best of the rounds, small JSON answers):")
     print(fmt_table(rows))
     rows = [["target", "median ms", "p90 ms", "first ms", "min ms"]]
     for name, values in latency.items():

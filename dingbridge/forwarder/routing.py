@@ -16,6 +16,7 @@ slashes and backslashes (``%2f``, ``%5c``), NUL bytes and double-encoded variant
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from dingbridge.forwarder.settings import ForwarderSettings, Upstream
 
@@ -35,9 +36,10 @@ class Refusal:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Where a request goes: route label, upstream, and the request target to send there."""
+class Route(NamedTuple):
+    """Where a request goes: route label, upstream, and the request target to send there.
+
+    A named tuple: one is made per request, and a tuple is the cheapest object to build."""
 
     name: str  # "oapi", "api" or "default" (the "/" location)
     upstream: Upstream
