@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
-from sqlalchemy import select
+from sqlalchemy import and_, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -53,11 +53,11 @@ from dingbridge.signin.pending import (
     PendingBindings,
 )
 from dingbridge.signin.refusals import refusal_page, refusal_text
-from dingbridge.signin.space_home import render_home, space_apps
+from dingbridge.signin.space_home import render_home
 from dingbridge.spaces.dingtalk_clients import DingTalkNotConfigured
 from dingbridge.spaces.dingtalk_settings import DingTalkConfig, load_dingtalk
 from dingbridge.spaces.store import find_space
-from dingbridge.storage.models import DingTalkSettingsRow, Space
+from dingbridge.storage.models import DingTalkSettingsRow, Member, Space, SpaceApp
 from dingbridge.web.context import AppContext, get_context
 
 log = logging.getLogger(__name__)
@@ -72,16 +72,29 @@ async def load_space(context: AppContext, space_id: int) -> tuple[Space, DingTal
 
 async def load_space_in(session: AsyncSession, space_id: int) -> tuple[Space, DingTalkConfig]:
     """The enabled space and its DingTalk settings (read per request: changes apply at once)."""
-    # One query loads both into the session, so the two lookups below need no more.
-    await session.execute(
-        select(Space, DingTalkSettingsRow)
+    space, config, _ = await load_page(session, space_id)
+    return space, config
+
+
+async def load_page(
+    session: AsyncSession, space_id: int, member_id: int | None = None
+) -> tuple[Space, DingTalkConfig, list[SpaceApp]]:
+    """The space, its DingTalk settings and apps, and (into the session, for ``session.get``)
+    the member ``member_id``: one query for a whole signed-in page view."""
+    member_join = Member.id == member_id if member_id else false()
+    rows = await session.execute(
+        select(Space, DingTalkSettingsRow, Member, SpaceApp)
         .outerjoin(DingTalkSettingsRow, DingTalkSettingsRow.space_id == Space.id)
+        .outerjoin(Member, and_(member_join, Member.space_id == Space.id))
+        .outerjoin(SpaceApp, SpaceApp.space_id == Space.id)
         .where(Space.id == space_id)
+        .order_by(SpaceApp.position, SpaceApp.id)
     )
-    space = await find_space(session, space_id)
+    apps = [row[3] for row in rows.all() if row[3] is not None]
+    space = await find_space(session, space_id)  # from the session: no second query
     if space is None or not space.enabled:
         raise NotFound("This app space does not exist or is disabled.")
-    return space, await load_dingtalk(session, space_id)
+    return space, await load_dingtalk(session, space_id), apps
 
 
 def safe_next(space_id: int, value: str | None) -> str:
@@ -160,17 +173,21 @@ async def space_no_slash(request: Request, space_id: int) -> Response:
 async def space_entry(request: Request, space_id: int) -> Response:
     context = get_context(request)
     params = request.query_params
-    # One database session for the common case (a signed-in page view).
+    is_callback = params.get("state") is not None and bool(
+        params.get("authCode") or params.get("code") or params.get("error")
+    )
+    plain_visit = not params.get("ticket") and not is_callback
+    session_id = request.cookies.get(SESSION_COOKIE, "") if plain_visit else ""
+    signed = (
+        await context.member_sessions.get(session_id, space_path(space_id)) if session_id else None
+    )
+    member_id = int(signed.data.get("member_id", 0)) if signed is not None else None
+    # A signed-in page view is one database query (space, settings, member, apps).
     async with context.db.session() as session:
-        space, config = await load_space_in(session, space_id)
-        is_callback = params.get("state") is not None and bool(
-            params.get("authCode") or params.get("code") or params.get("error")
-        )
-        current = None
-        if not params.get("ticket") and not is_callback:
+        space, config, apps = await load_page(session, space_id, member_id)
+        if signed is not None:
             current = await current_member(request, space_id, session)
             if current is not None:
-                apps = await space_apps(session, space_id)
                 return await render_home(request, space, config, current, apps)
     if params.get("ticket"):
         return await _redeem_ticket(request, space_id, params["ticket"], params.get("next"))
