@@ -15,16 +15,15 @@ from dingbridge.spaces.dingtalk_settings import (
     DingTalkConfig,
     DingTalkInput,
     load_dingtalk,
-    save_dingtalk,
 )
 from dingbridge.spaces.store import get_space
 from dingbridge.storage.models import Space
 from dingbridge.web.admin_session import checked_form, require_admin
 from dingbridge.web.connection_test import (
     available,
-    forget_connection_test,
     last_connection_test,
     run_connection_test,
+    save_dingtalk_settings,
 )
 from dingbridge.web.console_pages import actor, redirect, render_page
 from dingbridge.web.context import get_context
@@ -81,7 +80,7 @@ async def test_connection_button(request: Request, space_id: int) -> Response:
 
 
 @router.post("/admin/spaces/{space_id}/dingtalk")
-async def save_dingtalk_settings(request: Request, space_id: int) -> Response:
+async def dingtalk_form_posted(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     form = await checked_form(request)
     data = DingTalkInput(
@@ -96,10 +95,7 @@ async def save_dingtalk_settings(request: Request, space_id: int) -> Response:
     )
     context = get_context(request)
     try:
-        async with context.db.transaction() as session:
-            await save_dingtalk(
-                session, context.secret_box, space_id, data, actor=actor(user.username)
-            )
+        await save_dingtalk_settings(request, space_id, data, actor=actor(user.username))
     except ValidationFailed as exc:
         async with context.db.session() as session:
             space = await get_space(session, space_id)
@@ -113,6 +109,5 @@ async def save_dingtalk_settings(request: Request, space_id: int) -> Response:
             {**values, "form": shown, "errors": exc.problems},
             status=400,
         )
-    await forget_connection_test(request, space_id)
     log.info("DingTalk settings of space %d saved by %s", space_id, user.username)
     return redirect(f"/admin/spaces/{space_id}/dingtalk?done=saved")

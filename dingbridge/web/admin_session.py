@@ -95,6 +95,8 @@ async def start_admin_session(request: Request, response: Response, username: st
     session = await context.admin_sessions.create(
         "admin", username, ADMIN_PATH, {"csrf": secrets.token_urlsafe(32)}
     )
+    # Earlier versions scoped the cookie to /admin/: drop such a cookie so it cannot shadow this.
+    response.delete_cookie(ADMIN_COOKIE, path=ADMIN_PATH)
     set_cookie(
         request,
         response,
@@ -110,6 +112,7 @@ async def end_admin_session(request: Request, response: Response) -> None:
     session_id = request.cookies.get(ADMIN_COOKIE, "")
     if session_id:
         await get_context(request).admin_sessions.revoke(session_id)
+    response.delete_cookie(ADMIN_COOKIE, path=ADMIN_PATH)
     response.delete_cookie(ADMIN_COOKIE, path=ADMIN_COOKIE_PATH)
 
 

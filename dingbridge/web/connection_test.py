@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +17,14 @@ from starlette.requests import Request
 
 from dingbridge.errors import ServiceUnavailable
 from dingbridge.spaces import audit
+from dingbridge.spaces.dingtalk_settings import (
+    DingTalkConfig,
+    DingTalkInput,
+    load_dingtalk,
+    save_dingtalk,
+)
 from dingbridge.spaces.store import get_space
+from dingbridge.storage.models import DingTalkSettingsRow
 from dingbridge.web.context import get_context
 from dingbridge.web.setup_values import server_base
 
@@ -109,3 +116,21 @@ async def last_connection_test(request: Request, space_id: int) -> ConnectionTes
 async def forget_connection_test(request: Request, space_id: int) -> None:
     """Saved settings make the last results stale: the page asks for a new test."""
     await get_context(request).kv.delete(_KEY.format(space_id=space_id))
+
+
+async def save_dingtalk_settings(
+    request: Request, space_id: int, data: DingTalkInput, *, actor: str
+) -> DingTalkConfig:
+    """Save (validated, audited); the last test results go, and so does the egress IP DingTalk
+    saw when the calls now take another way (direct or another forwarder)."""
+    context = get_context(request)
+    async with context.db.transaction() as session:
+        before = await load_dingtalk(session, space_id)
+        config = await save_dingtalk(session, context.secret_box, space_id, data, actor=actor)
+        if before.forward_url != config.forward_url and config.egress_ip_seen:
+            row = await session.get(DingTalkSettingsRow, space_id)
+            assert row is not None
+            row.egress_ip_seen = None
+            config = replace(config, egress_ip_seen=None)
+    await forget_connection_test(request, space_id)
+    return config

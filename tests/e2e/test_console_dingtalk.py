@@ -180,6 +180,7 @@ async def test_dingtalk_setup_from_first_start_to_every_check_passing(
         statuses = await _test_connection(page)
         assert statuses and set(statuses.values()) == {"pass"}, statuses
         assert "所有检查都已通过" in await page.inner_text("#test-summary")
+        assert "已在白名单中" in await page.inner_text("#v-egress_ip")
         assert await page.inner_text("#v-home_url") == f"{world.base_url}/10001/"
         assert await page.locator("svg.qr").is_visible()
         await page.screenshot(path=artifacts / "dingtalk-04-every-check-passes.png", full_page=True)

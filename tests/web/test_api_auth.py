@@ -55,6 +55,8 @@ async def test_session_reads_freely_but_changes_need_the_csrf_header(
     status, body = await post_json(admin, "/api/v1/spaces", {"name": "销售部"})
     assert status == 403 and body["error"] == "csrf_failed"  # type: ignore[index]
     token = await csrf_of(admin)
+    # Console pages offer the token to their own scripts.
+    assert f'<meta name="csrf-token" content="{token}">' in (await admin.get("/admin/spaces")).text
     status, body = await post_json(
         admin, "/api/v1/spaces", {"name": "销售部"}, {"x-csrf-token": token}
     )

@@ -124,7 +124,12 @@ async def test_saving_settings_clears_the_old_results(
         "forward_url": "http://127.0.0.1:8888/api-dingtalk-com/",
     }
     assert (await admin.post(page_url, form=form)).status == 303
-    assert 'id="check-results"' not in (await admin.get(page_url)).text
+    page = (await admin.get(page_url)).text
+    assert 'id="check-results"' not in page
+    # The calls now take another way: the IP DingTalk saw directly no longer applies.
+    assert "测试连接后才能知道" in page and '<code id="v-egress_ip">' not in page
+    async with server.app.state.context.db.session() as session:
+        assert (await load_dingtalk(session, space_id)).egress_ip_seen is None
 
 
 @pytest.mark.parametrize(

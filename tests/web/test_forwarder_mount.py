@@ -101,3 +101,11 @@ async def test_without_the_option_the_prefixes_are_not_served(
 def test_a_bad_source_address_is_a_settings_problem(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, forwarder=True, forwarder_source_address="not-an-ip")
     assert any("forwarder_source_address" in p for p in settings.validate())
+
+
+def test_the_options_come_from_the_environment_too(tmp_path: Path) -> None:
+    settings = Settings.load(
+        {"data_dir": tmp_path},
+        environ={"DINGBRIDGE_FORWARDER": "1", "DINGBRIDGE_FORWARDER_SOURCE_ADDRESS": "127.0.0.2"},
+    )
+    assert settings.forwarder and settings.forwarder_source_address == "127.0.0.2"

@@ -12,7 +12,6 @@ from dingbridge.spaces.dingtalk_settings import (
     DingTalkConfig,
     DingTalkInput,
     load_dingtalk,
-    save_dingtalk,
 )
 from dingbridge.spaces.store import get_space
 from dingbridge.web.api.auth import Caller
@@ -26,7 +25,7 @@ from dingbridge.web.api.models import (
     SetupValuesOut,
 )
 from dingbridge.web.api.space_routes import ERRORS
-from dingbridge.web.connection_test import forget_connection_test, run_connection_test
+from dingbridge.web.connection_test import run_connection_test, save_dingtalk_settings
 from dingbridge.web.context import get_context
 from dingbridge.web.directory_jobs import import_state, start_import
 from dingbridge.web.setup_values import setup_values
@@ -66,12 +65,9 @@ async def put_dingtalk(
 ) -> DingTalkOut:
     values: dict[str, Any] = body.model_dump()
     values["app_secret"] = values["app_secret"] or ""
-    context = get_context(request)
-    async with context.db.transaction() as session:
-        config = await save_dingtalk(
-            session, context.secret_box, space_id, DingTalkInput(**values), actor=caller.actor
-        )
-    await forget_connection_test(request, space_id)
+    config = await save_dingtalk_settings(
+        request, space_id, DingTalkInput(**values), actor=caller.actor
+    )
     return dingtalk_out(config)
 
 
