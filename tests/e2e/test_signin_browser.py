@@ -150,11 +150,13 @@ async def test_in_dingtalk_first_visit_binds_and_returning_is_one_call(
     await fresh.wait_for_selector("#space-home", timeout=TIMEOUT)
     assert await dingtalk_calls(demo) == ["/topapi/v2/user/getuserinfo"]
 
-    # logout → signed out
+    # logout → signed out (and not signed straight back in by the JSAPI)
     await fresh.click("#logout")
     await fresh.wait_for_selector("#signed-out", timeout=TIMEOUT)
-    await fresh.goto(f"{demo.server}/10001/?next=/10001/")
-    assert not await fresh.is_visible("#space-home")
+    await fresh.wait_for_selector("#signin-again", timeout=TIMEOUT)
+    assert not any(c["name"] == "dingbridge_session" for c in await other.cookies())
+    await fresh.click("#signin-again")
+    await fresh.wait_for_selector("#space-home", timeout=TIMEOUT)
     await context.close()
     await other.close()
 

@@ -64,5 +64,16 @@
   dd.error(function (err) {
     problem(root.getAttribute("data-jsapi-error") + (err && err.errorMessage ? " (" + err.errorMessage + ")" : ""));
   });
+  if (root.getAttribute("data-auto") === "0") {
+    // Just signed out: do not sign straight back in; wait for the person to ask.
+    show("in-client", false);
+    show("again", true);
+    document.getElementById("signin-again").addEventListener("click", function () {
+      show("again", false);
+      show("in-client", true);
+      dd.ready(requestCode);
+    });
+    return;
+  }
   dd.ready(requestCode);
 })();
