@@ -13,15 +13,14 @@ from dingbridge.spaces.members import count_members
 from dingbridge.web.admin_session import checked_form, require_admin
 from dingbridge.web.console_pages import actor, redirect, render_page
 from dingbridge.web.context import get_context
+from dingbridge.web.setup_values import space_address
 
 router = APIRouter(include_in_schema=False)
 
 
 def space_url(request: Request, space_id: int) -> str:
     """The address employees open (and the admin pastes into DingTalk) for this space."""
-    external = get_context(request).settings.external_url
-    base = external.rstrip("/") if external else str(request.base_url).rstrip("/")
-    return f"{base}/{space_id}/"
+    return space_address(request, space_id)
 
 
 @router.get("/admin/spaces")

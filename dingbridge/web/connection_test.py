@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from dingbridge.errors import ServiceUnavailable
+from dingbridge.errors import Conflict, ServiceUnavailable
 from dingbridge.spaces import audit
 from dingbridge.spaces.dingtalk_settings import (
     DingTalkConfig,
@@ -31,7 +31,9 @@ from dingbridge.web.setup_values import server_base
 log = logging.getLogger(__name__)
 
 RESULTS_TTL = 3600
+LOCK_TTL = 120
 _KEY = "dingtalk-test:{space_id}"
+_LOCK = "dingtalk-test-lock:{space_id}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,14 @@ async def run_connection_test(request: Request, space_id: int, *, actor: str) ->
     context = get_context(request)
     async with context.db.session() as session:
         await get_space(session, space_id)
-    results = await test_connection(context, space_id, base_url=server_base(request))
+    # One test per space at a time: each calls DingTalk about ten times (its QPS limits).
+    lock = _LOCK.format(space_id=space_id)
+    if not await context.kv.set_if_absent(lock, b"1", LOCK_TTL):
+        raise Conflict("A connection test of this space is running; wait for its results.")
+    try:
+        results = await test_connection(context, space_id, base_url=server_base(request))
+    finally:
+        await context.kv.delete(lock)
     run = ConnectionTest(
         space_id=space_id,
         time=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),

@@ -149,3 +149,11 @@ async def test_new_forms_refuse_a_missing_csrf_token(
     assert result.status == 403
     wrong = await admin.post(path.format(id=space_id), form={"name": "x", "csrf_token": "nope"})
     assert wrong.status == 403
+
+
+async def test_one_connection_test_at_a_time(server: Server, admin: AsgiClient) -> None:
+    space_id = await space_for(server, FULL_APP)
+    await server.app.state.context.kv.set(f"dingtalk-test-lock:{space_id}", b"1", 60)
+    page_url = f"/admin/spaces/{space_id}/dingtalk"
+    busy = await admin.post(f"{page_url}/test", form={"csrf_token": await csrf_of(admin, page_url)})
+    assert busy.status == 409 and "正在测试连接" in busy.text

@@ -63,7 +63,12 @@
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (state) {
           if (!state) { return; }
-          if (state.status !== "running") { window.location.reload(); return; }
+          if (state.status !== "running") {
+            // Reload without the "started" notice, at the result.
+            window.location.replace(window.location.pathname + "#directory-import");
+            if (!window.location.search) { window.location.reload(); }
+            return;
+          }
           var p = state.progress || {};
           if (counts) {
             counts.textContent = (p.departments_done || 0) + "/" + (p.departments_found || 1) +
