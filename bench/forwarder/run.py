@@ -67,6 +67,7 @@ http {{
     server {{
         listen 127.0.0.1:{port} ssl;
         listen [::1]:{port} ssl;
+        listen 127.0.0.1:{plain};
         ssl_certificate {cert};
         ssl_certificate_key {key};
         ssl_session_cache shared:SSL:4m;
@@ -253,14 +254,24 @@ def main() -> None:
     ca, cert, key = write_tls_material(work)
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        up = free_port()
+        up, plain = free_port(), free_port()
         processes.append(
             start_nginx(work, "upstream", UPSTREAM_CONF.format(
-                work=work, port=up, cert=cert, key=key, body=UPSTREAM_BODY), cpu=1)
+                work=work, port=up, plain=plain, cert=cert, key=key, body=UPSTREAM_BODY), cpu=1)
         )  # fmt: skip
         wait_port(up)
         proxies = [Proxy("direct", f"https://localhost:{up}", None)]
         proxies += start_proxies(work, processes, up, ca, suffix="")
+        # The same forwarder with a plain-HTTP upstream: what TLS to the upstream costs it.
+        http_port = free_port()
+        http_fwd = start_forwarder(
+            work, "dingbridge-http", http_port, f"http://127.0.0.1:{plain}", ca, 0
+        )
+        processes.append(http_fwd)
+        wait_port(http_port)
+        proxies.append(
+            Proxy("dingbridge, http upstream", f"http://127.0.0.1:{http_port}", http_fwd)
+        )
         results: dict[tuple[str, str, int], dict[str, float]] = {}
         print(f"wrk {duration:g}s per run; proxies pinned to CPU 0, wrk + upstream to CPU 1")
         for proxy in proxies:  # warm up (pools, TLS sessions, first-call imports)
