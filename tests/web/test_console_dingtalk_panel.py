@@ -157,3 +157,14 @@ async def test_one_connection_test_at_a_time(server: Server, admin: AsgiClient) 
     page_url = f"/admin/spaces/{space_id}/dingtalk"
     busy = await admin.post(f"{page_url}/test", form={"csrf_token": await csrf_of(admin, page_url)})
     assert busy.status == 409 and "正在测试连接" in busy.text
+
+
+async def test_without_the_doctor_the_button_says_not_available(
+    server: Server, admin: AsgiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dingbridge.web import admin_dingtalk
+
+    monkeypatch.setattr(admin_dingtalk, "available", lambda: False)
+    space_id = await space_for(server, FULL_APP)
+    page = (await admin.get(f"/admin/spaces/{space_id}/dingtalk")).text
+    assert 'id="test-unavailable"' in page and 'id="test-connection"' not in page
