@@ -187,3 +187,23 @@ async def test_stale_pooled_connection_is_retried_transparently(
         reply = await running.get("/gettoken")
         assert reply.status == 200 and reply.body == b'{"errcode":0}'
     assert len(running.oapi.requests) == 3
+
+
+async def test_pool_exhausted_gives_504_pool_timeout(start_forwarder: StartForwarder) -> None:
+    release = asyncio.Event()
+    holding = asyncio.Event()
+
+    async def held(request: RecordedRequest) -> Reply:
+        if request.target == "/hold":
+            holding.set()
+            await release.wait()
+        return json_reply(b"{}")
+
+    running = await start_forwarder(oapi_handler=held, pool_size=1, pool_timeout=0.2)
+    holder = asyncio.create_task(running.get("/hold"))
+    await asyncio.wait_for(holding.wait(), 5)
+    reply = await running.get("/other")
+    release.set()
+    assert (await holder).status == 200
+    assert reply.status == 504
+    assert reply.json()["error"] == "pool_timeout"
