@@ -200,6 +200,18 @@ async def test_dingtalk_setup_from_first_start_to_every_check_passing(
         results = await page.inner_text("#check-results")
         assert "Egress IP whitelisted" in results
         await page.screenshot(path=artifacts / "dingtalk-06-english.png", full_page=True)
+        # An API token for scripts: shown once, then usable.
+        await page.goto(f"{world.base_url}/admin/tokens")
+        await page.fill("#f-name", "HR sync")
+        await page.click("main form button[type=submit]")
+        token = await page.inner_text("#v-token")
+        assert token.startswith("dbt_")
+        await page.screenshot(path=artifacts / "dingtalk-07-api-token.png", full_page=True)
+        answer = await page.request.get(
+            f"{world.base_url}/api/v1/spaces/10001/dingtalk",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status == 200 and (await answer.json())["app_secret_set"] is True
         audit_page = await context.new_page()
         await audit_page.goto(f"{world.base_url}/admin/audit")
         audit = await audit_page.inner_text("#audit")
