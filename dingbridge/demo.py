@@ -105,6 +105,19 @@ class DemoUrls:
         )
 
 
+def _demo_password(folder: Path) -> str:
+    """The demo admin's password: made at the first run, kept in the data folder so a kept
+    ``--data-dir`` prints the right one again."""
+    path = folder / "demo-admin-password.txt"
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(9)
+    path.write_text(password + "\n", "utf-8")
+    path.chmod(0o600)
+    return password
+
+
 def _free_port(host: str, preferred: int) -> int:
     for port in (preferred, 0):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -129,7 +142,7 @@ async def prepare_database(
     """Admin, spaces 10001 (V2 via the forwarder) and 10002 (V1), members from the directory."""
     from dingbridge.settings import secret_keys
     from dingbridge.signin.binding_flow import set_policy
-    from dingbridge.spaces.dingtalk_settings import DingTalkInput, save_dingtalk
+    from dingbridge.spaces.dingtalk_settings import DingTalkInput, load_dingtalk, save_dingtalk
     from dingbridge.spaces.secret_box import SecretBox
     from dingbridge.spaces.store import create_space, find_space
     from dingbridge.web.admin_accounts import create_admin
@@ -140,7 +153,24 @@ async def prepare_database(
     try:
         async with db.transaction() as session:
             if await find_space(session, 10001) is not None:
-                return  # a kept data folder: already set up
+                # A kept data folder: already set up; point 10001 at this run's forwarder.
+                old = await load_dingtalk(session, 10001)
+                await save_dingtalk(
+                    session,
+                    box,
+                    10001,
+                    DingTalkInput(
+                        enabled=old.enabled,
+                        corp_name=old.corp_name,
+                        corp_id=old.corp_id,
+                        agent_id=old.agent_id,
+                        app_key=old.app_key,
+                        api_version=old.api_version,
+                        forward_url=forwarder_url,
+                    ),
+                    actor="demo",
+                )
+                return
             await create_admin(session, ADMIN_USERNAME, admin_password, actor="demo")
             spaces = (
                 ("示例科技 · 应用空间", WHITELIST_APP, "v2", forwarder_url),
@@ -213,7 +243,7 @@ async def run_demo(
     server_url = f"http://{host}:{port}"
     sim_url = f"http://{host}:{sim_port}"
     forwarder_url = f"http://{host}:{forwarder_port}"
-    admin_password = secrets.token_urlsafe(9)
+    admin_password = _demo_password(folder)
     settings = Settings(
         host=host,
         port=port,
