@@ -11,6 +11,7 @@ import gettext
 import io
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -48,7 +49,7 @@ def html_lang(language: str) -> str:
 
 
 # How Babel finds the messages of the templates (``extract_from_dir(dir, **options)``).
-TEMPLATE_MESSAGES_OPTIONS = {
+TEMPLATE_MESSAGES_OPTIONS: dict[str, Any] = {
     "method_map": [("**.html", "jinja2.ext:babel_extract")],
     "options_map": {"**.html": {"extensions": "jinja2.ext.i18n"}},
 }

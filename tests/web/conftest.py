@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -132,7 +132,7 @@ class AsgiClient:
             "root_path": "",
         }
         sent = False
-        messages: list[dict[str, Any]] = []
+        messages: list[MutableMapping[str, Any]] = []
 
         async def receive() -> dict[str, Any]:
             nonlocal sent
@@ -141,7 +141,7 @@ class AsgiClient:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             messages.append(message)
 
         try:
