@@ -91,8 +91,14 @@ class Transport(Protocol):
     async def aclose(self) -> None: ...
 
 
-def _path_of(url: str) -> str:
-    return urlsplit(url).path
+def _timed_out(path: str, timeout: float) -> TransportError:
+    return TransportError(f"{path}: timed out after {timeout:g}s", kind="timeout", path=path)
+
+
+def _dropped(path: str, exc: BaseException) -> TransportError:
+    return TransportError(
+        f"{path}: connection dropped ({type(exc).__name__})", kind="dropped", path=path
+    )
 
 
 class AiohttpTransport:
@@ -152,7 +158,7 @@ class AiohttpTransport:
         client_timeout = aiohttp.ClientTimeout(
             total=timeout, connect=min(self._connect_timeout, timeout)
         )
-        path = _path_of(url)
+        path = urlsplit(url).path
         try:
             async with session.request(
                 method,
@@ -165,9 +171,7 @@ class AiohttpTransport:
                 payload = await resp.read()
                 return Response(resp.status, dict(resp.headers), payload)
         except TimeoutError as exc:
-            raise TransportError(
-                f"{path}: timed out after {timeout:g}s", kind="timeout", path=path
-            ) from exc
+            raise _timed_out(path, timeout) from exc
         except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
             raise TransportError(
                 f"{path}: TLS failed ({type(exc).__name__})", kind="tls", path=path
@@ -181,9 +185,7 @@ class AiohttpTransport:
                 reason=_connect_reason(exc),
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransportError(
-                f"{path}: connection dropped ({type(exc).__name__})", kind="dropped", path=path
-            ) from exc
+            raise _dropped(path, exc) from exc
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -282,14 +284,10 @@ class ASGITransport:
         try:
             await asyncio.wait_for(self.app(scope, receive, send), timeout)
         except TimeoutError as exc:
-            raise TransportError(
-                f"{path}: timed out after {timeout:g}s", kind="timeout", path=path
-            ) from exc
+            raise _timed_out(path, timeout) from exc
         except Exception as exc:
             logger.debug("in-process ASGI app raised on %s", path, exc_info=True)
-            raise TransportError(
-                f"{path}: connection dropped ({type(exc).__name__})", kind="dropped", path=path
-            ) from exc
+            raise _dropped(path, exc) from exc
         finally:
             done.set()
         if status is None:
