@@ -53,6 +53,19 @@ class RetryPolicy:
         return float(min(self.backoff * (2 ** (attempt - 1)), self.max_backoff))
 
 
+@dataclass(frozen=True)
+class _PreparedCall:
+    """One DingTalk call before its token is added: the same for every attempt."""
+
+    host: Host
+    method: str
+    path: str
+    url: str  # without the query string
+    query_parts: tuple[str, ...]  # already encoded, joined with "&" (the oapi token goes last)
+    headers: Mapping[str, str]
+    body: bytes | None
+
+
 class AppTokenSource(Protocol):
     """What the caller needs from the token cache (see ``api/tokens.py``)."""
 
@@ -143,6 +156,7 @@ class Caller:
         token: str | None,
         idempotent: bool,
     ) -> dict[str, Any]:
+        prepared = self._prepare(host, method, path, query, raw_query, json_body)
         uses_app_token = token == "app"
         refreshed = False
         attempt = 0
@@ -153,7 +167,7 @@ class Caller:
                 assert self.tokens is not None, "Caller.tokens is not set"
                 value = await self.tokens.app_token()
             try:
-                return await self._once(host, method, path, query, raw_query, json_body, value)
+                return await self._once(prepared, value)
             except TokenInvalid:
                 if uses_app_token and not refreshed and value is not None:
                     assert self.tokens is not None
@@ -167,7 +181,7 @@ class Caller:
                     continue
                 raise
 
-    async def _once(
+    def _prepare(
         self,
         host: Host,
         method: str,
@@ -175,21 +189,10 @@ class Caller:
         query: Mapping[str, str] | None,
         raw_query: str | None,
         json_body: Any,
-        token: str | None,
-    ) -> dict[str, Any]:
-        params = dict(query or {})
+    ) -> _PreparedCall:
+        """Everything but the token, built once per call (not once per attempt)."""
         headers = {"Accept": "application/json"}
-        if host == "oapi":
-            if token is not None:
-                params["access_token"] = token
-            url = self.endpoints.oapi_url(path)
-        else:
-            if token is not None:
-                headers["x-acs-dingtalk-access-token"] = token
-            url = self.endpoints.api_url(path)
-        query_parts = [q for q in (raw_query, urlencode(params)) if q]
-        if query_parts:
-            url += "?" + "&".join(query_parts)
+        url = self.endpoints.oapi_url(path) if host == "oapi" else self.endpoints.api_url(path)
         body: bytes | None = None
         if json_body is not None:
             body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
@@ -197,6 +200,19 @@ class Caller:
         elif method.upper() == "POST" and host == "api":
             body = b"{}"
             headers["Content-Type"] = "application/json"
+        query_parts = tuple(q for q in (raw_query, urlencode(dict(query or {}))) if q)
+        return _PreparedCall(host, method, path, url, query_parts, headers, body)
+
+    async def _once(self, call: _PreparedCall, token: str | None) -> dict[str, Any]:
+        headers = dict(call.headers)
+        query_parts = call.query_parts
+        if token is not None:
+            if call.host == "oapi":
+                query_parts += (urlencode({"access_token": token}),)
+            else:
+                headers["x-acs-dingtalk-access-token"] = token
+        url = call.url + ("?" + "&".join(query_parts) if query_parts else "")
+        method, path, host, body = call.method, call.path, call.host, call.body
         started = time.perf_counter()
         outcome = "error"  # replaced below; stays for cancellation or a bug
         try:
