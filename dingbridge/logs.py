@@ -52,8 +52,12 @@ def setup_logging(level: str = "INFO", stream: Any = None) -> None:
     root.addHandler(handler)
 
 
-class AccessLogMiddleware:
-    """Logs one line per HTTP request: ``GET /admin/spaces 200 3.1ms 127.0.0.1``."""
+class RequestEndHook:
+    """ASGI middleware base: after each HTTP request, ``request_finished(scope, status, seconds)``.
+
+    ``status`` is the answer's status, or 500 when the app raised before starting one.
+    Other scope types (lifespan, websocket) pass straight through.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -74,15 +78,24 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_watch)
         finally:
-            elapsed = (time.perf_counter() - started) * 1000
-            query = scope.get("query_string", b"").decode("latin-1")
-            target = redact_target(scope["path"] + (f"?{query}" if query else ""))
-            client = scope.get("client")
-            access_log.info(
-                "%s %s %d %.1fms %s",
-                scope["method"],
-                target,
-                status,
-                elapsed,
-                client[0] if client else "-",
-            )
+            self.request_finished(scope, status, time.perf_counter() - started)
+
+    def request_finished(self, scope: Scope, status: int, seconds: float) -> None:
+        raise NotImplementedError
+
+
+class AccessLogMiddleware(RequestEndHook):
+    """Logs one line per HTTP request: ``GET /admin/spaces 200 3.1ms 127.0.0.1``."""
+
+    def request_finished(self, scope: Scope, status: int, seconds: float) -> None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = redact_target(scope["path"] + (f"?{query}" if query else ""))
+        client = scope.get("client")
+        access_log.info(
+            "%s %s %d %.1fms %s",
+            scope["method"],
+            target,
+            status,
+            seconds * 1000,
+            client[0] if client else "-",
+        )
