@@ -7,20 +7,13 @@ success and another ``Code`` (e.g. ``isv.BUSINESS_LIMIT_CONTROL``) on refusal.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from dingbridge.signin.sms import (
-    SendFailure,
-    SmsConfigError,
-    SmsSendError,
-    mask_mobile,
-    redact_http_debug_logs,
-    scrub,
-)
+from dingbridge.signin.sms import SendFailure, SmsConfigError, redact_http_debug_logs
+from dingbridge.signin.sms.cloud_sdk import SdkAnswer, send_with_sdk
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +51,12 @@ def classify(code: str) -> SendFailure:
     if code.startswith(_MISCONFIGURED_PREFIXES):
         return "misconfigured"
     return "unavailable"
+
+
+def _describe_sdk_exception(exc: Exception) -> tuple[str, str]:
+    """(error code, message) of what the Aliyun SDK raised (``code``/``message`` attributes)."""
+    error_code = str(getattr(exc, "code", "") or type(exc).__name__)
+    return error_code, str(getattr(exc, "message", "") or exc)
 
 
 def _require_sdk() -> Any:
@@ -123,7 +122,7 @@ class AliyunSender:
             self._client = Client(config)
         return self._client
 
-    def _send_sync(self, mobile: str, params: dict[str, str]) -> tuple[str, str, str]:
+    def _send_sync(self, mobile: str, params: dict[str, str]) -> SdkAnswer:
         from alibabacloud_dysmsapi20170525 import models
         from darabonba.runtime import RuntimeOptions  # type: ignore[import-untyped]
 
@@ -146,26 +145,13 @@ class AliyunSender:
         params = {self.code_param: code}
         if self.minutes_param:
             params[self.minutes_param] = (template_params or {}).get("minutes", "5")
-        secrets = (code, self._access_key_secret)
-        try:
-            result, message, request_id = await asyncio.to_thread(self._send_sync, mobile, params)
-        except Exception as exc:  # the SDK raises its own exception types and transport errors
-            error_code = str(getattr(exc, "code", "") or type(exc).__name__)
-            detail = scrub(str(getattr(exc, "message", "") or exc), *secrets)[:300]
-            logger.warning(
-                "aliyun SMS to %s failed: %s %s", mask_mobile(mobile), error_code, detail
-            )
-            raise SmsSendError(
-                classify(error_code), provider_code=error_code, detail=detail
-            ) from None
-        if result != "OK":
-            detail = scrub(message, *secrets)[:300]
-            logger.warning(
-                "aliyun SMS to %s refused: %s %s (RequestId %s)",
-                mask_mobile(mobile),
-                result,
-                detail,
-                request_id,
-            )
-            raise SmsSendError(classify(result), provider_code=result, detail=detail)
-        logger.info("aliyun SMS sent to %s (RequestId %s)", mask_mobile(mobile), request_id)
+        await send_with_sdk(
+            lambda: self._send_sync(mobile, params),
+            provider=self.kind,
+            ok_code="OK",
+            mobile=mobile,
+            secrets=(code, self._access_key_secret),
+            classify=classify,
+            describe_exception=_describe_sdk_exception,
+            log=logger,
+        )

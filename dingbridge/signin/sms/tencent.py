@@ -8,19 +8,12 @@ can fail as a whole (``Response.Error.Code``, raised by the SDK) or per number
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dingbridge.signin.sms import (
-    SendFailure,
-    SmsConfigError,
-    SmsSendError,
-    mask_mobile,
-    redact_http_debug_logs,
-    scrub,
-)
+from dingbridge.signin.sms import SendFailure, SmsConfigError, redact_http_debug_logs
+from dingbridge.signin.sms.cloud_sdk import SdkAnswer, send_with_sdk
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +45,15 @@ def classify(code: str) -> SendFailure:
     ):
         return "misconfigured"
     return "unavailable"
+
+
+def _describe_sdk_exception(exc: Exception) -> tuple[str, str]:
+    """(error code, message) of what the Tencent SDK raised (``TencentCloudSDKException``
+    has ``get_code()``/``get_message()``; transport errors have neither)."""
+    get_code = getattr(exc, "get_code", None)
+    error_code = str(get_code() if callable(get_code) else "") or type(exc).__name__
+    get_message = getattr(exc, "get_message", None)
+    return error_code, str(get_message() if callable(get_message) else exc)
 
 
 def _require_sdk() -> None:
@@ -140,7 +142,7 @@ class TencentSender:
             )
         return self._client
 
-    def _send_sync(self, mobile: str, values: list[str]) -> tuple[str, str, str]:
+    def _send_sync(self, mobile: str, values: list[str]) -> SdkAnswer:
         from tencentcloud.sms.v20210111 import models
 
         request = models.SendSmsRequest()
@@ -161,29 +163,13 @@ class TencentSender:
     ) -> None:
         given = {"minutes": "5", **(template_params or {}), "code": code}
         values = [given[name] for name in self.template_values]
-        secrets = (code, self._secret_key)
-        try:
-            result, message, request_id = await asyncio.to_thread(self._send_sync, mobile, values)
-        except Exception as exc:  # TencentCloudSDKException and transport errors
-            get_code = getattr(exc, "get_code", None)
-            error_code = str(get_code() if callable(get_code) else "") or type(exc).__name__
-            get_message = getattr(exc, "get_message", None)
-            raw = str(get_message() if callable(get_message) else exc)
-            detail = scrub(raw, *secrets)[:300]
-            logger.warning(
-                "tencent SMS to %s failed: %s %s", mask_mobile(mobile), error_code, detail
-            )
-            raise SmsSendError(
-                classify(error_code), provider_code=error_code, detail=detail
-            ) from None
-        if result != "Ok":
-            detail = scrub(message, *secrets)[:300]
-            logger.warning(
-                "tencent SMS to %s refused: %s %s (RequestId %s)",
-                mask_mobile(mobile),
-                result,
-                detail,
-                request_id,
-            )
-            raise SmsSendError(classify(result), provider_code=result, detail=detail)
-        logger.info("tencent SMS sent to %s (RequestId %s)", mask_mobile(mobile), request_id)
+        await send_with_sdk(
+            lambda: self._send_sync(mobile, values),
+            provider=self.kind,
+            ok_code="Ok",
+            mobile=mobile,
+            secrets=(code, self._secret_key),
+            classify=classify,
+            describe_exception=_describe_sdk_exception,
+            log=logger,
+        )
