@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from dingbridge.forwarder.access_log import AccessLog, format_access_line
-from dingbridge.forwarder.exchange import HOP_BY_HOP
+from dingbridge.forwarder.http_framing import HOP_BY_HOP, REQUEST_DROP
 from dingbridge.forwarder.local_responses import error_body
 from dingbridge.forwarder.metrics import ForwarderMetrics
 from dingbridge.forwarder.policy import TOKEN_HEADER_LOWER, CallerPolicy
@@ -31,8 +31,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-_DROP = HOP_BY_HOP | {b"host", b"content-length", b"expect", TOKEN_HEADER_LOWER}
 
 
 class _BodyTooLarge(Exception):
@@ -179,7 +177,7 @@ class ForwarderApp:
                 content_length = int(value)
             elif lname == b"connection":
                 connection_tokens = {t.strip().lower() for t in value.split(b",")}
-            if lname in _DROP or lname.startswith(b"proxy-"):
+            if lname in REQUEST_DROP or lname.startswith(b"proxy-"):
                 continue
             headers.append((name.decode("latin-1"), value.decode("latin-1")))
         headers = [(k, v) for k, v in headers if k.lower().encode() not in connection_tokens]

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, cast
 
 import httptools
 
-from dingbridge.forwarder.exchange import HOP_BY_HOP, Exchange
+from dingbridge.forwarder.exchange import Exchange
+from dingbridge.forwarder.http_framing import REQUEST_DROP
 from dingbridge.forwarder.local_responses import error_response
 from dingbridge.forwarder.policy import TOKEN_HEADER_LOWER
 from dingbridge.forwarder.routing import Refusal, Reserved
@@ -18,7 +19,6 @@ from dingbridge.forwarder.routing import Refusal, Reserved
 if TYPE_CHECKING:
     from dingbridge.forwarder.server import Forwarder
 
-REQUEST_DROP = HOP_BY_HOP | {b"host", b"content-length", b"expect", TOKEN_HEADER_LOWER}
 BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
 
 # Reasons for pausing reading from the client (bit flags).

@@ -1,6 +1,6 @@
 """One forwarded request/response (an *exchange*): request framing upstream, response parsing
-with httptools, re-framing for the client, flow control, timeouts, retry of a stale pooled
-connection, and the final access-log line.
+with httptools, re-framing for the client (the head itself: ``http_framing.py``), flow control,
+timeouts, retry of a stale pooled connection, and the final access-log line.
 
 The exchange is both the owner of its upstream connection and the protocol object of its
 response parser (httptools calls ``on_status``/``on_header``/... on it).
@@ -13,26 +13,13 @@ from typing import TYPE_CHECKING
 import httptools
 
 from dingbridge.forwarder.access_log import format_access_line
+from dingbridge.forwarder.http_framing import client_response_head
 from dingbridge.forwarder.local_responses import error_response
 from dingbridge.forwarder.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
 
 if TYPE_CHECKING:
     from dingbridge.forwarder.client_connection import ClientConnection
 
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-    }
-)
-RESPONSE_DROP = HOP_BY_HOP | {b"content-length"}
 REPLAY_LIMIT = 64 * 1024
 BUFFER_LIMIT = 256 * 1024
 CHUNK_END = b"0\r\n\r\n"
@@ -336,48 +323,14 @@ class Exchange:
             self.interim = True  # 1xx interim responses are not passed on
             return
         self.status = status
-        content_length: bytes | None = None
-        chunked = False
-        drop = RESPONSE_DROP
-        extra: set[bytes] | None = None
-        out = [b"HTTP/1.1 %d %b\r\n" % (status, self.resp_reason)]
-        add = out.extend
-        for name, value in self.resp_headers:
-            lname = name.lower()
-            if lname in drop:
-                if lname == b"content-length":
-                    content_length = value
-                elif lname == b"transfer-encoding":
-                    chunked = b"chunked" in value.lower()
-                elif lname == b"connection":
-                    extra = {t.strip().lower() for t in value.split(b",")} - drop
-                continue
-            add((name, b": ", value, b"\r\n"))
-        if extra:  # end-to-end-looking headers that Connection names are hop-by-hop too
-            kept = [out[0]]
-            for index in range(1, len(out), 4):
-                if out[index].lower() not in extra:
-                    kept += out[index : index + 4]
-            out = kept
-        has_body = self.method != b"HEAD" and status not in (204, 304)
-        if not has_body:
-            if content_length is not None and self.method == b"HEAD":
-                out.append(b"Content-Length: %b\r\n" % content_length)
-        elif content_length is not None and not chunked:
-            out.append(b"Content-Length: %b\r\n" % content_length)
-        elif self.version == "1.1":
-            out.append(b"Transfer-Encoding: chunked\r\n")
-            self.chunk_out = True
-            self.close_delimited = not chunked
-        else:
-            self.close_after = True
-            self.close_delimited = not chunked
-        if not self.keep_alive or self.close_after:
-            out.append(b"Connection: close\r\n")
-        elif self.version == "1.0":
-            out.append(b"Connection: keep-alive\r\n")
-        out.append(b"\r\n")
-        head = b"".join(out)
+        head, self.chunk_out, self.close_delimited, self.close_after = client_response_head(
+            status,
+            self.resp_reason,
+            self.resp_headers,
+            method=self.method,
+            version=self.version,
+            keep_alive=self.keep_alive,
+        )
         self.response_started = True
         self.client.write(head)
         self.bytes_out += len(head)
