@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import pytest
 
@@ -92,6 +92,15 @@ def tencent_sender(fake: FakeProvider, **overrides: object) -> SmsSender:
     return create_sender(config)
 
 
+async def send_refused(
+    sender: SmsSender, template_params: Mapping[str, str] | None = None
+) -> SmsSendError:
+    """Send CODE to MOBILE through ``sender``, which must refuse; return its error."""
+    with pytest.raises(SmsSendError) as raised:
+        await sender.send(MOBILE, CODE, template_params=template_params)
+    return raised.value
+
+
 # -- console ------------------------------------------------------------------------------
 
 
@@ -161,11 +170,10 @@ async def test_aliyun_business_limit_is_a_rate_limit_error(
     aliyun: FakeProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
     aliyun.mode = "limit"
-    with pytest.raises(SmsSendError) as raised:
-        await aliyun_sender(aliyun).send(MOBILE, CODE, template_params=PARAMS)
-    assert raised.value.reason == "rate_limited"
-    assert raised.value.provider_code == "isv.BUSINESS_LIMIT_CONTROL"
-    assert str(raised.value) == "该手机号接收短信过于频繁，请稍后再试。"
+    error = await send_refused(aliyun_sender(aliyun), PARAMS)
+    assert error.reason == "rate_limited"
+    assert error.provider_code == "isv.BUSINESS_LIMIT_CONTROL"
+    assert str(error) == "该手机号接收短信过于频繁，请稍后再试。"
     assert "isv.BUSINESS_LIMIT_CONTROL" in caplog.text
     assert "138****0001" in caplog.text
     for secret in (CODE, ALI_SECRET, MOBILE):
@@ -176,28 +184,25 @@ async def test_aliyun_wrong_secret_is_a_configuration_error(
     aliyun: FakeProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
     sender = aliyun_sender(aliyun, access_key_secret="not-the-right-secret")
-    with pytest.raises(SmsSendError) as raised:
-        await sender.send(MOBILE, CODE, template_params=PARAMS)
-    assert raised.value.reason == "misconfigured"
-    assert raised.value.provider_code == "SignatureDoesNotMatch"
+    error = await send_refused(sender, PARAMS)
+    assert error.reason == "misconfigured"
+    assert error.provider_code == "SignatureDoesNotMatch"
     assert "not-the-right-secret" not in caplog.text
     assert CODE not in caplog.text
 
 
 async def test_aliyun_server_error_is_unavailable(aliyun: FakeProvider) -> None:
     aliyun.mode = "server_error"
-    with pytest.raises(SmsSendError) as raised:
-        await aliyun_sender(aliyun).send(MOBILE, CODE, template_params=PARAMS)
-    assert raised.value.reason == "unavailable"
+    error = await send_refused(aliyun_sender(aliyun), PARAMS)
+    assert error.reason == "unavailable"
 
 
 async def test_aliyun_unreachable_endpoint_is_unavailable(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     dead = FakeProvider(ALI_KEY_ID, ALI_SECRET, base="127.0.0.1:9")
-    with pytest.raises(SmsSendError) as raised:
-        await aliyun_sender(dead, timeout=2).send(MOBILE, CODE, template_params=PARAMS)
-    assert raised.value.reason == "unavailable"
+    error = await send_refused(aliyun_sender(dead, timeout=2), PARAMS)
+    assert error.reason == "unavailable"
     assert ALI_SECRET not in caplog.text
 
 
@@ -230,10 +235,9 @@ async def test_tencent_per_number_limit_is_a_rate_limit_error(
     tencent: FakeProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
     tencent.mode = "limit"
-    with pytest.raises(SmsSendError) as raised:
-        await tencent_sender(tencent).send(MOBILE, CODE, template_params=PARAMS)
-    assert raised.value.reason == "rate_limited"
-    assert raised.value.provider_code == "LimitExceeded.PhoneNumberThirtySecondLimit"
+    error = await send_refused(tencent_sender(tencent), PARAMS)
+    assert error.reason == "rate_limited"
+    assert error.provider_code == "LimitExceeded.PhoneNumberThirtySecondLimit"
     assert MOBILE not in caplog.text
 
 
@@ -241,19 +245,17 @@ async def test_tencent_request_error_is_a_configuration_error(
     tencent: FakeProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
     tencent.mode = "auth"
-    with pytest.raises(SmsSendError) as raised:
-        await tencent_sender(tencent).send(MOBILE, CODE, template_params=PARAMS)
-    assert raised.value.reason == "misconfigured"
-    assert raised.value.provider_code == "AuthFailure.SecretIdNotFound"
+    error = await send_refused(tencent_sender(tencent), PARAMS)
+    assert error.reason == "misconfigured"
+    assert error.provider_code == "AuthFailure.SecretIdNotFound"
     assert "AuthFailure.SecretIdNotFound" in caplog.text
     assert TC_KEY not in caplog.text
     assert CODE not in caplog.text
 
 
 async def test_tencent_wrong_key_fails_the_signature(tencent: FakeProvider) -> None:
-    with pytest.raises(SmsSendError) as raised:
-        await tencent_sender(tencent, secret_key="wrong").send(MOBILE, CODE)
-    assert raised.value.provider_code == "AuthFailure.SignatureFailure"
+    error = await send_refused(tencent_sender(tencent, secret_key="wrong"))
+    assert error.provider_code == "AuthFailure.SignatureFailure"
 
 
 def test_tencent_template_values_are_checked() -> None:
@@ -304,10 +306,9 @@ async def test_webhook_posts_signed_json(
 async def test_webhook_with_the_wrong_secret_is_refused_by_the_receiver(
     hook: WebhookReceiver,
 ) -> None:
-    with pytest.raises(SmsSendError) as raised:
-        await webhook(hook, secret="another-secret-of-16+chars").send(MOBILE, CODE)
+    error = await send_refused(webhook(hook, secret="another-secret-of-16+chars"))
     assert hook.bad_signatures == 1
-    assert raised.value.reason == "misconfigured"
+    assert error.reason == "misconfigured"
 
 
 @pytest.mark.parametrize(
@@ -315,24 +316,21 @@ async def test_webhook_with_the_wrong_secret_is_refused_by_the_receiver(
 )
 async def test_webhook_non_2xx_is_an_error(hook: WebhookReceiver, status: int, reason: str) -> None:
     hook.status = status
-    with pytest.raises(SmsSendError) as raised:
-        await webhook(hook).send(MOBILE, CODE)
-    assert raised.value.reason == reason
-    assert raised.value.provider_code == f"HTTP {status}"
+    error = await send_refused(webhook(hook))
+    assert error.reason == reason
+    assert error.provider_code == f"HTTP {status}"
 
 
 async def test_webhook_timeout_is_unavailable(hook: WebhookReceiver) -> None:
     hook.delay = 1.0
-    with pytest.raises(SmsSendError) as raised:
-        await webhook(hook, timeout=0.2).send(MOBILE, CODE)
-    assert raised.value.reason == "unavailable"
+    error = await send_refused(webhook(hook, timeout=0.2))
+    assert error.reason == "unavailable"
 
 
 async def test_webhook_unreachable_is_unavailable() -> None:
     sender = WebhookSender(url="http://127.0.0.1:9/sms", secret=HOOK_SECRET)
-    with pytest.raises(SmsSendError) as raised:
-        await sender.send(MOBILE, CODE)
-    assert raised.value.reason == "unavailable"
+    error = await send_refused(sender)
+    assert error.reason == "unavailable"
 
 
 # -- factory and helpers ------------------------------------------------------------------
