@@ -136,29 +136,25 @@ async def test_dropped_connection_over_a_socket(sim_server: Any) -> None:
 
 async def test_hang_until_the_client_gives_up(sim_server: Any) -> None:
     sim_server.state.faults.add(_fault("/gettoken", "hang", count=1))
-    timeout = aiohttp.ClientTimeout(total=0.5)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        with pytest.raises(TimeoutError):
-            async with session.get(f"{sim_server.url}/gettoken", params=TOKEN_QUERY) as response:
-                await response.read()
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(f"{sim_server.url}/gettoken", params=TOKEN_QUERY) as response,
-    ):
-        assert (await response.json(content_type=None))["errcode"] == 0
+    with pytest.raises(TimeoutError):
+        await gettoken_errcode(sim_server.url, give_up_after=0.5)
+    assert await gettoken_errcode(sim_server.url) == 0
 
 
 async def test_latency_then_a_normal_answer(sim_server: Any) -> None:
     sim_server.state.faults.add(_fault("/gettoken", "latency", seconds=0.3, count=1))
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.1)) as session:
-        with pytest.raises(TimeoutError):
-            async with session.get(f"{sim_server.url}/gettoken", params=TOKEN_QUERY) as response:
-                await response.read()
+    with pytest.raises(TimeoutError):
+        await gettoken_errcode(sim_server.url, give_up_after=0.1)
+    assert await gettoken_errcode(sim_server.url) == 0
+
+
+async def gettoken_errcode(base_url: str, give_up_after: float = 30.0) -> Any:
+    """``errcode`` of ``GET /gettoken`` on a new connection; gives up after that many seconds."""
     async with (
-        aiohttp.ClientSession() as session,
-        session.get(f"{sim_server.url}/gettoken", params=TOKEN_QUERY) as response,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=give_up_after)) as session,
+        session.get(f"{base_url}/gettoken", params=TOKEN_QUERY) as response,
     ):
-        assert (await response.json(content_type=None))["errcode"] == 0
+        return (await response.json(content_type=None))["errcode"]
 
 
 def _fault(path: str, kind: str, **extra: Any) -> Any:

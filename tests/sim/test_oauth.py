@@ -259,6 +259,14 @@ def signed(demo: Any, timestamp: str | None = None) -> dict[str, str]:
     }
 
 
+async def sns_user_info(app: Any, code: str, query: dict[str, str]) -> Any:
+    """``POST /sns/getuserinfo_bycode`` for ``code``, signed by ``query``: the JSON answer."""
+    answer = await call(
+        app, "POST", "/sns/getuserinfo_bycode", query=query, json={"tmp_auth_code": code}
+    )
+    return answer.json()
+
+
 async def test_qrconnect_page_and_sns_exchange(sim_app: Any, sim_state: Any) -> None:
     page = await call(
         sim_app,
@@ -273,25 +281,12 @@ async def test_qrconnect_page_and_sns_exchange(sim_app: Any, sim_state: Any) -> 
     )
     assert page.status == 200 and "张伟" in page.text
     code = await sns_code(sim_app)
-    answer = await call(
-        sim_app,
-        "POST",
-        "/sns/getuserinfo_bycode",
-        query=signed(FULL_APP),
-        json={"tmp_auth_code": code},
-    )
-    body = answer.json()
+    body = await sns_user_info(sim_app, code, signed(FULL_APP))
     assert body["errcode"] == 0
     assert body["user_info"]["unionid"] == sim_state.user(DEMO_CORP_ID, "user001").unionid
     assert body["user_info"]["nick"] == "张伟"
-    again = await call(
-        sim_app,
-        "POST",
-        "/sns/getuserinfo_bycode",
-        query=signed(FULL_APP),
-        json={"tmp_auth_code": code},
-    )
-    assert again.json()["errcode"] == 40078
+    again = await sns_user_info(sim_app, code, signed(FULL_APP))
+    assert again["errcode"] == 40078
 
 
 async def test_sns_signature_url_encoded_as_the_docs_say(sim_server: Any) -> None:
@@ -320,15 +315,6 @@ async def test_sns_signature_and_timestamp_checks(sim_app: Any) -> None:
         "signature": sns_signature("wrong", signed(FULL_APP)["timestamp"]),
     }
     for query, errcode in [(stale, 853002), (bad, 853003), (wrong_secret, 853003), ({}, 853001)]:
-        answer = await call(
-            sim_app, "POST", "/sns/getuserinfo_bycode", query=query, json={"tmp_auth_code": code}
-        )
-        assert answer.json()["errcode"] == errcode
-    other = await call(
-        sim_app,
-        "POST",
-        "/sns/getuserinfo_bycode",
-        query=signed(OTHER_CORP_APP),
-        json={"tmp_auth_code": code},
-    )
-    assert other.json()["errcode"] == 40078
+        assert (await sns_user_info(sim_app, code, query))["errcode"] == errcode
+    other = await sns_user_info(sim_app, code, signed(OTHER_CORP_APP))
+    assert other["errcode"] == 40078
