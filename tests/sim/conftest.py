@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dingbridge.sim.defaults import DemoApp
-from tests.sim.asgi_call import call
+from dingbridge.sim.defaults import FULL_APP, DemoApp
+from tests.sim.asgi_call import Answer, call
 
 
 async def app_token(app: Any, demo: DemoApp, peer: str = "127.0.0.1") -> str:
@@ -28,3 +28,43 @@ async def topapi(
     assert answer.status == 200
     result: dict[str, Any] = answer.json()
     return result
+
+
+async def user_token(app: Any, code: str, demo: DemoApp = FULL_APP) -> Answer:
+    """``POST /v1.0/oauth2/userAccessToken`` exchanging an OAuth ``code``."""
+    return await call(
+        app,
+        "POST",
+        "/v1.0/oauth2/userAccessToken",
+        json={
+            "clientId": demo.app_key,
+            "clientSecret": demo.app_secret,
+            "code": code,
+            "grantType": "authorization_code",
+        },
+    )
+
+
+async def refresh_user_token(app: Any, refresh_token: str, demo: DemoApp = FULL_APP) -> Answer:
+    """``POST /v1.0/oauth2/userAccessToken`` with a refresh token."""
+    return await call(
+        app,
+        "POST",
+        "/v1.0/oauth2/userAccessToken",
+        json={
+            "clientId": demo.app_key,
+            "clientSecret": demo.app_secret,
+            "refreshToken": refresh_token,
+            "grantType": "refresh_token",
+        },
+    )
+
+
+async def users_me(app: Any, user_access_token: str) -> Answer:
+    """``GET /v1.0/contact/users/me`` with a user access token."""
+    return await call(
+        app,
+        "GET",
+        "/v1.0/contact/users/me",
+        headers={"x-acs-dingtalk-access-token": user_access_token},
+    )

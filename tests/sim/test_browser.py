@@ -19,8 +19,7 @@ from starlette.routing import Route
 
 from dingbridge.sim.background import BackgroundServer
 from dingbridge.sim.defaults import DEMO_CORP_ID, FULL_APP, OTHER_CORP_ID
-from tests.sim.asgi_call import call
-from tests.sim.conftest import app_token, topapi
+from tests.sim.conftest import app_token, topapi, user_token, users_me
 
 pytestmark = pytest.mark.browser
 
@@ -125,25 +124,8 @@ async def test_oauth_page_pick_and_refuse(
     code = await page.text_content("#code")
     assert code and code == await page.text_content("#authCode")
     assert await page.text_content("#state") == "xyz"
-    body = (
-        await call(
-            sim_server.app,
-            "POST",
-            "/v1.0/oauth2/userAccessToken",
-            json={
-                "clientId": FULL_APP.app_key,
-                "clientSecret": FULL_APP.app_secret,
-                "code": code,
-                "grantType": "authorization_code",
-            },
-        )
-    ).json()
-    me = await call(
-        sim_server.app,
-        "GET",
-        "/v1.0/contact/users/me",
-        headers={"x-acs-dingtalk-access-token": body["accessToken"]},
-    )
+    body = (await user_token(sim_server.app, code)).json()
+    me = await users_me(sim_server.app, body["accessToken"])
     assert me.json()["nick"] == "李娜"
 
     await page.goto(f"{sim_server.url}/oauth2/auth?{query}")

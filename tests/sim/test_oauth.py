@@ -13,7 +13,7 @@ from yarl import URL
 from dingbridge.sim.defaults import DEMO_CORP_ID, FULL_APP, NO_MOBILE_APP, OTHER_CORP_APP
 from dingbridge.sim.handlers.login import sns_signature
 from tests.sim.asgi_call import Answer, call
-from tests.sim.conftest import app_token, topapi
+from tests.sim.conftest import app_token, refresh_user_token, topapi, user_token, users_me
 
 CALLBACK = "http://127.0.0.1:8000/10001/dingtalk/callback"
 
@@ -42,20 +42,6 @@ async def oauth_code(app: Any, userid: str = "user001", **overrides: str) -> str
     answer = await call(app, "GET", "/oauth2/auth", query=auth_query(userid=userid, **overrides))
     _, query = location(answer)
     return query["code"][0]
-
-
-async def user_token(app: Any, code: str, demo: Any = FULL_APP) -> Answer:
-    return await call(
-        app,
-        "POST",
-        "/v1.0/oauth2/userAccessToken",
-        json={
-            "clientId": demo.app_key,
-            "clientSecret": demo.app_secret,
-            "code": code,
-            "grantType": "authorization_code",
-        },
-    )
 
 
 async def test_pick_page_lists_the_corp_users(sim_app: Any) -> None:
@@ -117,12 +103,7 @@ async def test_code_exchange_and_users_me(sim_app: Any, sim_state: Any) -> None:
     answer = await user_token(sim_app, code)
     body = answer.json()
     assert answer.status == 200 and body["expireIn"] == 7200 and body["corpId"] == DEMO_CORP_ID
-    me = await call(
-        sim_app,
-        "GET",
-        "/v1.0/contact/users/me",
-        headers={"x-acs-dingtalk-access-token": body["accessToken"]},
-    )
+    me = await users_me(sim_app, body["accessToken"])
     profile = me.json()
     user = sim_state.user(DEMO_CORP_ID, "user001")
     assert profile["nick"] == "张伟" and profile["unionId"] == user.unionid
@@ -153,45 +134,15 @@ async def test_code_expires(sim_app: Any, sim_state: Any) -> None:
 async def test_refresh_token_grant_and_user_token_expiry(sim_app: Any, sim_state: Any) -> None:
     body = (await user_token(sim_app, await oauth_code(sim_app))).json()
     sim_state.clock.advance(7201)
-    me = await call(
-        sim_app,
-        "GET",
-        "/v1.0/contact/users/me",
-        headers={"x-acs-dingtalk-access-token": body["accessToken"]},
-    )
+    me = await users_me(sim_app, body["accessToken"])
     assert me.status == 400 and me.json()["code"] == "accesstoken.expired"
-    refreshed = await call(
-        sim_app,
-        "POST",
-        "/v1.0/oauth2/userAccessToken",
-        json={
-            "clientId": FULL_APP.app_key,
-            "clientSecret": FULL_APP.app_secret,
-            "refreshToken": body["refreshToken"],
-            "grantType": "refresh_token",
-        },
-    )
+    refreshed = await refresh_user_token(sim_app, body["refreshToken"])
     fresh = refreshed.json()
     assert refreshed.status == 200 and fresh["accessToken"] != body["accessToken"]
-    me = await call(
-        sim_app,
-        "GET",
-        "/v1.0/contact/users/me",
-        headers={"x-acs-dingtalk-access-token": fresh["accessToken"]},
-    )
+    me = await users_me(sim_app, fresh["accessToken"])
     assert me.json()["nick"] == "张伟"
     sim_state.clock.advance(31 * 86400)
-    expired = await call(
-        sim_app,
-        "POST",
-        "/v1.0/oauth2/userAccessToken",
-        json={
-            "clientId": FULL_APP.app_key,
-            "clientSecret": FULL_APP.app_secret,
-            "refreshToken": fresh["refreshToken"],
-            "grantType": "refresh_token",
-        },
-    )
+    expired = await refresh_user_token(sim_app, fresh["refreshToken"])
     assert expired.status == 400
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from dingbridge.sim.defaults import DEMO_CORP_ID, FULL_APP
 from dingbridge.sim.handlers.login import sns_signature
 from tests.sim.asgi_call import call
-from tests.sim.conftest import app_token, topapi
+from tests.sim.conftest import app_token, topapi, user_token, users_me
 
 # §5 example of topapi/v2/user/get (optional fields may be omitted).
 USER_GET_KEYS = {
@@ -118,29 +118,14 @@ async def test_oauth_shapes(sim_app: Any) -> None:
         },
     )
     code = answer.headers["location"].split("code=")[1].split("&")[0]
-    tokens = await call(
-        sim_app,
-        "POST",
-        "/v1.0/oauth2/userAccessToken",
-        json={
-            "clientId": FULL_APP.app_key,
-            "clientSecret": FULL_APP.app_secret,
-            "code": code,
-            "grantType": "authorization_code",
-        },
-    )
+    tokens = await user_token(sim_app, code)
     assert {k: type(v) for k, v in tokens.json().items()} == {
         "accessToken": str,
         "refreshToken": str,
         "expireIn": int,
         "corpId": str,
     }
-    me = await call(
-        sim_app,
-        "GET",
-        "/v1.0/contact/users/me",
-        headers={"x-acs-dingtalk-access-token": tokens.json()["accessToken"]},
-    )
+    me = await users_me(sim_app, tokens.json()["accessToken"])
     allowed = {"nick", "unionId", "openId", "avatarUrl", "mobile", "stateCode", "email", "visitor"}
     assert {"nick", "unionId", "openId", "visitor"} <= set(me.json()) <= allowed
 
