@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from starlette.routing import Route
 
@@ -19,6 +19,13 @@ def _app_by_secret(call: Call, key: Any, secret: Any) -> App | None:
     return app if app.app_secret == secret else None
 
 
+def _admit_token_request(call: Call, app: App, family: Literal["oapi", "api"]) -> None:
+    """After the key and secret are right: the IP whitelist (if so configured) and the QPS."""
+    if call.state.settings.check_ip_on_gettoken:
+        call.require_ip(app, family)
+    call.require_qps(app, family)
+
+
 @oapi_endpoint("gettoken", None, topapi=False, token=False)
 async def gettoken(call: Call) -> dict[str, Any]:
     query = call.request.query_params  # a form body on GET is ignored, as upstream
@@ -30,9 +37,7 @@ async def gettoken(call: Call) -> dict[str, Any]:
     app = _app_by_secret(call, key, secret)
     if app is None:
         raise OapiError(40096, "不合法的appKey或appSecret")
-    if call.state.settings.check_ip_on_gettoken:
-        call.require_ip(app, "oapi")
-    call.require_qps(app, "oapi")
+    _admit_token_request(call, app, "oapi")
     grant = call.state.credentials.app_token(app.app_key, app.corp_id)
     return {"access_token": grant.value, "expires_in": call.state.settings.token_lifetime}
 
@@ -42,9 +47,7 @@ async def access_token(call: Call) -> dict[str, Any]:
     app = _app_by_secret(call, call.params.get("appKey"), call.params.get("appSecret"))
     if app is None:
         raise ApiError(400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret")
-    if call.state.settings.check_ip_on_gettoken:
-        call.require_ip(app, "api")
-    call.require_qps(app, "api")
+    _admit_token_request(call, app, "api")
     grant = call.state.credentials.app_token(app.app_key, app.corp_id)
     return {"accessToken": grant.value, "expireIn": call.state.settings.token_lifetime}
 
@@ -62,9 +65,7 @@ async def corp_token(call: Call) -> dict[str, Any]:
     app = _app_by_secret(call, call.params.get("client_id"), call.params.get("client_secret"))
     if app is None:
         raise ApiError(400, "invalid.client", "无效的client_id或client_secret")
-    if call.state.settings.check_ip_on_gettoken:
-        call.require_ip(app, "api")
-    call.require_qps(app, "api")
+    _admit_token_request(call, app, "api")
     corp_id = call.request.path_params["corp_id"]
     if corp_id not in call.state.corps:
         raise ApiError(500, "unknownError", "未知错误")
