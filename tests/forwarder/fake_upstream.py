@@ -7,6 +7,7 @@ import asyncio
 import datetime
 import hashlib
 import ipaddress
+import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -69,6 +70,13 @@ def _record_sni(ssl_object: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContex
 
 
 Handler = Callable[[RecordedRequest], Awaitable[Reply]]
+
+
+def unused_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound to find it, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def json_reply(body: bytes, status: int = 200, reason: str = "OK") -> Reply:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,7 +13,14 @@ import pytest
 from dingbridge.forwarder.access_log import ACCESS_LOGGER
 from dingbridge.forwarder.asgi import ForwarderApp, create_forwarder_app
 from dingbridge.forwarder.settings import ForwarderSettings
-from tests.forwarder.fake_upstream import FakeUpstream, LocalCA, RecordedRequest, Reply, json_reply
+from tests.forwarder.fake_upstream import (
+    FakeUpstream,
+    LocalCA,
+    RecordedRequest,
+    Reply,
+    json_reply,
+    unused_port,
+)
 
 API_ERROR = b'{"code":"InvalidAuthentication","message":"bad token","requestid":"r-1"}'
 
@@ -133,9 +139,7 @@ async def test_asgi_refuses_tricks_token_and_unmounted_paths(
 async def test_asgi_upstream_down_is_502_json_and_logged_without_secrets(
     test_ca: LocalCA, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
+    dead = unused_port()
     app = create_forwarder_app(
         dataclasses.replace(
             ForwarderSettings(), api=f"https://127.0.0.1:{dead}", ca_file=str(test_ca.ca_file)

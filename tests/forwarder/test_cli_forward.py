@@ -11,13 +11,7 @@ import sys
 import pytest
 
 from tests.forwarder.conftest import raw_request
-from tests.forwarder.fake_upstream import FakeUpstream
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.forwarder.fake_upstream import FakeUpstream, unused_port
 
 
 @pytest.mark.slow
@@ -26,7 +20,7 @@ async def test_forward_command_serves_and_stops(workers: int) -> None:
     if workers > 1 and not hasattr(socket, "SO_REUSEPORT"):
         pytest.skip("worker processes need SO_REUSEPORT")
     upstream = await FakeUpstream().start()
-    port = _free_port()
+    port = unused_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "dingbridge", "forward",
         "--listen", f"127.0.0.1:{port}", "--oapi", upstream.url(), "--api", upstream.url(),

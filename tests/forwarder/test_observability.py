@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 
 import pytest
 
 from dingbridge.forwarder.access_log import ACCESS_LOGGER
 from tests.forwarder.conftest import StartForwarder, raw_request
+from tests.forwarder.fake_upstream import unused_port
 
 SECRETS = {
     "appsecret": "AS-7f3a9c",
@@ -51,9 +51,7 @@ async def test_access_log_file_and_error_lines(
     start_forwarder: StartForwarder, tmp_path: Path
 ) -> None:
     log_file = tmp_path / "access.log"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
+    dead = unused_port()
     running = await start_forwarder(access_log=str(log_file), api=f"http://127.0.0.1:{dead}")
     await running.get("/api-dingtalk-com/v1.0/x?access_token=AT-SECRET")
     await running.get("/../x?code=C-SECRET")
@@ -98,9 +96,7 @@ async def test_healthz_reports_upstream_reachability(start_forwarder: StartForwa
     assert body["upstreams"]["api"]["reachable"] is True
     assert running.oapi.requests == []  # a TCP+TLS connect only, no request
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
+    dead = unused_port()
     down = await start_forwarder(api=f"https://127.0.0.1:{dead}")
     reply = await down.get("/healthz")
     assert reply.status == 503

@@ -9,7 +9,7 @@ import socket
 import tracemalloc
 
 from tests.forwarder.conftest import RawClient, StartForwarder, raw_request
-from tests.forwarder.fake_upstream import RecordedRequest, Reply, json_reply
+from tests.forwarder.fake_upstream import RecordedRequest, Reply, json_reply, unused_port
 
 
 async def test_many_calls_reuse_few_upstream_connections(start_forwarder: StartForwarder) -> None:
@@ -109,9 +109,7 @@ async def test_body_over_the_cap_is_refused_with_413(start_forwarder: StartForwa
 
 
 async def test_upstream_down_gives_502_json(start_forwarder: StartForwarder) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead_port = sock.getsockname()[1]
+    dead_port = unused_port()
     running = await start_forwarder(oapi=f"https://127.0.0.1:{dead_port}")
     reply = await running.get("/gettoken?appsecret=shh")
     assert reply.status == 502
