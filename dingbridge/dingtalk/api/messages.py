@@ -123,12 +123,14 @@ class Messages:
             raise UnexpectedResponse(f"DingTalk {path}: answer has no task_id", path=path)
         return int(data["task_id"])
 
-    async def getsendprogress(self, task_id: int) -> SendProgress:
-        data = await self._caller.oapi(
-            "POST",
-            f"{_BASE}/getsendprogress",
-            json_body={"agent_id": self._agent(), "task_id": task_id},
+    async def _about_task(self, name: str, task_id: int) -> dict[str, Any]:
+        """``POST .../{name}`` about one send task of this agent (a read: retried as such)."""
+        return await self._caller.oapi(
+            "POST", f"{_BASE}/{name}", json_body={"agent_id": self._agent(), "task_id": task_id}
         )
+
+    async def getsendprogress(self, task_id: int) -> SendProgress:
+        data = await self._about_task("getsendprogress", task_id)
         progress = data.get("progress") or {}
         return SendProgress(
             progress_in_percent=int(progress.get("progress_in_percent", 0)),
@@ -136,11 +138,7 @@ class Messages:
         )
 
     async def getsendresult(self, task_id: int) -> SendResult:
-        data = await self._caller.oapi(
-            "POST",
-            f"{_BASE}/getsendresult",
-            json_body={"agent_id": self._agent(), "task_id": task_id},
-        )
+        data = await self._about_task("getsendresult", task_id)
         result = data.get("send_result") or {}
         return SendResult(
             read_user_ids=_strs(result.get("read_user_id_list")),
