@@ -97,21 +97,24 @@ class ClientConnection(asyncio.Protocol):
             active.client_lost()
         self.queue.clear()
 
+    def _active_upstream(self) -> asyncio.Transport | None:
+        """The transport of the upstream connection the active exchange is bound to, if any."""
+        active = self.active
+        if active is None or active.upstream is None:
+            return None
+        return active.upstream.transport
+
     def pause_writing(self) -> None:
         self.write_paused = True
-        active = self.active
-        if active is not None and active.upstream is not None:
-            transport = active.upstream.transport
-            if transport is not None:
-                transport.pause_reading()
+        upstream = self._active_upstream()
+        if upstream is not None:
+            upstream.pause_reading()
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        active = self.active
-        if active is not None and active.upstream is not None:
-            transport = active.upstream.transport
-            if transport is not None:
-                transport.resume_reading()
+        upstream = self._active_upstream()
+        if upstream is not None:
+            upstream.resume_reading()
 
     # -- request parser callbacks ----------------------------------------------------------
     def on_message_begin(self) -> None:
