@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, cast
 
 import httptools
 
-from dingbridge.forwarder.exchange import Exchange
+from dingbridge.forwarder.exchange import PAUSE_QUEUED, Exchange
 from dingbridge.forwarder.http_framing import REQUEST_DROP
 from dingbridge.forwarder.local_responses import error_response
 from dingbridge.forwarder.policy import TOKEN_HEADER_LOWER
@@ -20,11 +20,6 @@ if TYPE_CHECKING:
     from dingbridge.forwarder.server import Forwarder
 
 BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
-
-# Reasons for pausing reading from the client (bit flags).
-PAUSE_UPSTREAM_BLOCKED = 1
-PAUSE_BUFFER_FULL = 2
-PAUSE_QUEUED = 4
 
 
 class ClientConnection(asyncio.Protocol):

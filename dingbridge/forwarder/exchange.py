@@ -24,6 +24,12 @@ REPLAY_LIMIT = 64 * 1024
 BUFFER_LIMIT = 256 * 1024
 CHUNK_END = b"0\r\n\r\n"
 
+# Reasons the client connection pauses reading from its client (bit flags; reading resumes
+# when no reason is left).
+PAUSE_UPSTREAM_BLOCKED = 1  # the upstream does not take request bytes
+PAUSE_BUFFER_FULL = 2  # request body waiting for an upstream connection beyond BUFFER_LIMIT
+PAUSE_QUEUED = 4  # a pipelined request waits for the active one
+
 
 class _HeadResponseDone(Exception):
     """Raised from on_headers_complete to stop the parser after a HEAD response's headers."""
@@ -189,7 +195,7 @@ class Exchange:
         self.body_buf = []
         if self.buffered:
             self.buffered = 0
-            client.resume_for(2)
+            client.resume_for(PAUSE_BUFFER_FULL)
         self.t_sent = self.last_io = client.loop.time()
         if client.write_paused:
             transport.pause_reading()
@@ -220,7 +226,7 @@ class Exchange:
             self.body_buf.append(data)
             self.buffered += len(data)
             if self.buffered > BUFFER_LIMIT:
-                self.client.pause_for(2)
+                self.client.pause_for(PAUSE_BUFFER_FULL)
 
     def request_body(self, body: bytes) -> None:
         self.bytes_in += len(body)
@@ -301,12 +307,12 @@ class Exchange:
 
     def upstream_pause_writing(self) -> None:
         self.write_blocked_since = self.client.loop.time()
-        self.client.pause_for(1)
+        self.client.pause_for(PAUSE_UPSTREAM_BLOCKED)
 
     def upstream_resume_writing(self) -> None:
         self.write_blocked_since = 0.0
         self.last_io = self.client.loop.time()
-        self.client.resume_for(1)
+        self.client.resume_for(PAUSE_UPSTREAM_BLOCKED)
 
     # -- response parser callbacks ---------------------------------------------------------
     def on_status(self, reason: bytes) -> None:

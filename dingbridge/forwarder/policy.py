@@ -24,10 +24,6 @@ class CallerPolicy:
         self.networks = settings.networks()
         self._allowed = lru_cache(maxsize=1024)(self._peer_allowed_uncached)
 
-    @property
-    def open_to_all(self) -> bool:
-        return not self.networks
-
     def peer_allowed(self, peer_ip: str | None) -> bool:
         if not self.networks:
             return True
