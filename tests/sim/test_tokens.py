@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from dingbridge.sim.defaults import FULL_APP, OTHER_CORP_APP
+import pytest
+
+from dingbridge.sim.defaults import DEMO_CORP_ID, FULL_APP, OTHER_CORP_APP
 from tests.sim.asgi_call import call
 from tests.sim.conftest import app_token, topapi
 
@@ -178,3 +181,17 @@ async def test_known_oapi_path_with_the_wrong_method(sim_app: Any) -> None:
     assert get.json()["errcode"] == 43002 and get.json()["errmsg"] == "需要POST请求"
     post = await call(sim_app, "POST", "/gettoken")
     assert post.json() == {"errcode": 43001, "errmsg": "需要GET请求"}
+
+
+async def test_request_log_lines_carry_paths_not_secrets(
+    sim_app: Any, sim_state: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dingbridge.sim")
+    token = await app_token(sim_app, FULL_APP)
+    code = sim_state.issue_authcode(DEMO_CORP_ID, "user001")
+    await topapi(sim_app, "/topapi/v2/user/getuserinfo", token, {"code": code})
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("dingbridge.sim")]
+    assert any("/gettoken" in line and FULL_APP.app_key in line for line in lines)
+    assert any("/topapi/v2/user/getuserinfo" in line for line in lines)
+    for secret in (FULL_APP.app_secret, token, code):
+        assert secret not in caplog.text
