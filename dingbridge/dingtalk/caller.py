@@ -112,16 +112,8 @@ class Caller:
         idempotent: bool = True,
     ) -> dict[str, Any]:
         """``raw_query``: an already-encoded query string (kept byte for byte)."""
-        return await self._call(
-            "oapi",
-            method,
-            path,
-            query=query,
-            raw_query=raw_query,
-            json_body=json_body,
-            token="app" if app_token else None,
-            idempotent=idempotent,
-        )
+        call = self._prepare("oapi", method, path, query, raw_query, json_body)
+        return await self._call(call, "app" if app_token else None, idempotent=idempotent)
 
     async def api(
         self,
@@ -133,30 +125,13 @@ class Caller:
         idempotent: bool = True,
     ) -> dict[str, Any]:
         """``token``: "app" for the cached app token, a user token string, or None."""
-        return await self._call(
-            "api",
-            method,
-            path,
-            query=None,
-            raw_query=None,
-            json_body=json_body,
-            token=token,
-            idempotent=idempotent,
-        )
+        call = self._prepare("api", method, path, None, None, json_body)
+        return await self._call(call, token, idempotent=idempotent)
 
     async def _call(
-        self,
-        host: Host,
-        method: str,
-        path: str,
-        *,
-        query: Mapping[str, str] | None,
-        raw_query: str | None,
-        json_body: Any,
-        token: str | None,
-        idempotent: bool,
+        self, call: _PreparedCall, token: str | None, *, idempotent: bool
     ) -> dict[str, Any]:
-        prepared = self._prepare(host, method, path, query, raw_query, json_body)
+        """Send ``call`` with ``token`` ("app": the cached app token), retrying as the rules say."""
         uses_app_token = token == "app"
         refreshed = False
         attempt = 0
@@ -167,7 +142,7 @@ class Caller:
                 assert self.tokens is not None, "Caller.tokens is not set"
                 value = await self.tokens.app_token()
             try:
-                return await self._once(prepared, value)
+                return await self._once(call, value)
             except TokenInvalid:
                 if uses_app_token and not refreshed and value is not None:
                     assert self.tokens is not None
