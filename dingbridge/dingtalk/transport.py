@@ -13,6 +13,7 @@ Implementations:
   (so tests can be the whitelisted or the non-whitelisted machine).
 - :class:`HandlerTransport`: calls a plain function with a :class:`Request` (unit tests).
 
+Each implements ``_send(request, seconds)`` under a shared base that holds the signature once.
 Transports raise :class:`~dingbridge.dingtalk.errors.TransportError` when there is no answer;
 every HTTP answer (any status) is returned as a :class:`Response`.
 """
@@ -91,6 +92,27 @@ class Transport(Protocol):
     async def aclose(self) -> None: ...
 
 
+class _TransportBase:
+    """The :class:`Transport` contract written once: each transport implements ``_send``."""
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,  # noqa: ASYNC109 - the transport contract passes a per-call timeout
+    ) -> Response:
+        return await self._send(Request(method, url, headers, body), timeout)
+
+    async def _send(self, request: Request, seconds: float) -> Response:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        return None
+
+
 def _timed_out(path: str, timeout: float) -> TransportError:
     return TransportError(f"{path}: timed out after {timeout:g}s", kind="timeout", path=path)
 
@@ -101,7 +123,7 @@ def _dropped(path: str, exc: BaseException) -> TransportError:
     )
 
 
-class AiohttpTransport:
+class AiohttpTransport(_TransportBase):
     """Pooled keep-alive aiohttp client. The session is created on first use (inside a loop).
 
     ``local_addr`` picks the source address (e.g. "127.0.0.2"); ``ca_file`` adds a CA bundle;
@@ -142,36 +164,28 @@ class AiohttpTransport:
             )
         return self._session
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: float,  # noqa: ASYNC109 - the transport contract passes a per-call timeout
-    ) -> Response:
+    async def _send(self, request: Request, seconds: float) -> Response:
         import aiohttp
         from yarl import URL
 
         session = self._get_session()
         client_timeout = aiohttp.ClientTimeout(
-            total=timeout, connect=min(self._connect_timeout, timeout)
+            total=seconds, connect=min(self._connect_timeout, seconds)
         )
-        path = urlsplit(url).path
+        path = request.path
         try:
             async with session.request(
-                method,
-                URL(url, encoded=True),  # keep our exact encoding (SNS signatures)
-                headers=dict(headers),
-                data=body,
+                request.method,
+                URL(request.url, encoded=True),  # keep our exact encoding (SNS signatures)
+                headers=dict(request.headers),
+                data=request.body,
                 timeout=client_timeout,
                 allow_redirects=False,
             ) as resp:
                 payload = await resp.read()
                 return Response(resp.status, dict(resp.headers), payload)
         except TimeoutError as exc:
-            raise _timed_out(path, timeout) from exc
+            raise _timed_out(path, seconds) from exc
         except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
             raise TransportError(
                 f"{path}: TLS failed ({type(exc).__name__})", kind="tls", path=path
@@ -213,23 +227,16 @@ ASGIApp = Callable[
 ]
 
 
-class ASGITransport:
+class ASGITransport(_TransportBase):
     """Call an ASGI app in-process as if from ``client`` (host, port)."""
 
     def __init__(self, app: ASGIApp, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
         self.app = app
         self.client = client
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: float,  # noqa: ASYNC109 - the transport contract passes a per-call timeout
-    ) -> Response:
-        parts = urlsplit(url)
+    async def _send(self, request: Request, seconds: float) -> Response:
+        method, headers, body = request.method, request.headers, request.body
+        parts = urlsplit(request.url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         host_header = parts.netloc
         raw_headers = [(b"host", host_header.encode("latin-1"))]
@@ -282,9 +289,9 @@ class ASGITransport:
 
         path = parts.path
         try:
-            await asyncio.wait_for(self.app(scope, receive, send), timeout)
+            await asyncio.wait_for(self.app(scope, receive, send), seconds)
         except TimeoutError as exc:
-            raise _timed_out(path, timeout) from exc
+            raise _timed_out(path, seconds) from exc
         except Exception as exc:
             logger.debug("in-process ASGI app raised on %s", path, exc_info=True)
             raise _dropped(path, exc) from exc
@@ -296,39 +303,25 @@ class ASGITransport:
             )
         return Response(status, resp_headers, b"".join(chunks))
 
-    async def aclose(self) -> None:
-        return None
-
 
 Handler = Callable[[Request], "Response | Awaitable[Response]"]
 
 
 @dataclass
-class HandlerTransport:
+class HandlerTransport(_TransportBase):
     """Answer each request with ``fn(request)`` (sync or async). Keeps ``requests`` seen."""
 
     fn: Handler
     requests: list[Request] = field(default_factory=list)
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: float,  # noqa: ASYNC109 - the transport contract passes a per-call timeout
-    ) -> Response:
-        req = Request(method.upper(), url, dict(headers), body)
+    async def _send(self, request: Request, seconds: float) -> Response:
+        req = Request(request.method.upper(), request.url, dict(request.headers), request.body)
         self.requests.append(req)
         result = self.fn(req)
         if inspect.isawaitable(result):
             result = await result
         assert isinstance(result, Response)
         return result
-
-    async def aclose(self) -> None:
-        return None
 
 
 def json_response(data: Any, status: int = 200) -> Response:
