@@ -32,32 +32,19 @@ async def topapi(
 
 async def user_token(app: Any, code: str, demo: DemoApp = FULL_APP) -> Answer:
     """``POST /v1.0/oauth2/userAccessToken`` exchanging an OAuth ``code``."""
-    return await call(
-        app,
-        "POST",
-        "/v1.0/oauth2/userAccessToken",
-        json={
-            "clientId": demo.app_key,
-            "clientSecret": demo.app_secret,
-            "code": code,
-            "grantType": "authorization_code",
-        },
-    )
+    return await _user_access_token(app, demo, code=code, grantType="authorization_code")
 
 
 async def refresh_user_token(app: Any, refresh_token: str, demo: DemoApp = FULL_APP) -> Answer:
     """``POST /v1.0/oauth2/userAccessToken`` with a refresh token."""
-    return await call(
-        app,
-        "POST",
-        "/v1.0/oauth2/userAccessToken",
-        json={
-            "clientId": demo.app_key,
-            "clientSecret": demo.app_secret,
-            "refreshToken": refresh_token,
-            "grantType": "refresh_token",
-        },
+    return await _user_access_token(
+        app, demo, refreshToken=refresh_token, grantType="refresh_token"
     )
+
+
+async def _user_access_token(app: Any, demo: DemoApp, **grant: str) -> Answer:
+    body = {"clientId": demo.app_key, "clientSecret": demo.app_secret, **grant}
+    return await call(app, "POST", "/v1.0/oauth2/userAccessToken", json=body)
 
 
 async def users_me(app: Any, user_access_token: str) -> Answer:
