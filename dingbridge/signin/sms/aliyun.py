@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dingbridge.signin.sms import SendFailure, SmsConfigError, redact_http_debug_logs
-from dingbridge.signin.sms.cloud_sdk import SdkAnswer, send_with_sdk
+from dingbridge.signin.sms.cloud_sdk import SdkAnswer, sdk_missing, send_with_sdk
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +63,7 @@ def _require_sdk() -> Any:
     try:
         from alibabacloud_dysmsapi20170525 import client  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - exercised only without the extra
-        raise SmsConfigError(
-            [
-                "the aliyun SMS sender needs the Aliyun SDK: "
-                "pip install 'dingbridge[sms]' (alibabacloud-dysmsapi20170525)"
-            ]
-        ) from None
+        raise sdk_missing("aliyun", "Aliyun SDK", "alibabacloud-dysmsapi20170525") from None
     return client
 
 

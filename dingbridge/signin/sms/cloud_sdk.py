@@ -11,14 +11,21 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from dingbridge.signin.sms import SendFailure, SmsSendError, mask_mobile, scrub
+from dingbridge.signin.sms import SendFailure, SmsConfigError, SmsSendError, mask_mobile, scrub
 
-__all__ = ["SdkAnswer", "send_with_sdk"]
+__all__ = ["SdkAnswer", "sdk_missing", "send_with_sdk"]
 
 SdkAnswer = tuple[str, str, str]
 """What a provider said about one number: (result code, message, request id)."""
 
 _DETAIL_LIMIT = 300
+
+
+def sdk_missing(provider: str, sdk: str, package: str) -> SmsConfigError:
+    """The error for a sender whose optional cloud SDK is not installed."""
+    return SmsConfigError(
+        [f"the {provider} SMS sender needs the {sdk}: pip install 'dingbridge[sms]' ({package})"]
+    )
 
 
 async def send_with_sdk(

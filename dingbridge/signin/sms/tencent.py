@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dingbridge.signin.sms import SendFailure, SmsConfigError, redact_http_debug_logs
-from dingbridge.signin.sms.cloud_sdk import SdkAnswer, send_with_sdk
+from dingbridge.signin.sms.cloud_sdk import SdkAnswer, sdk_missing, send_with_sdk
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +60,7 @@ def _require_sdk() -> None:
     try:
         import tencentcloud.sms.v20210111  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:  # pragma: no cover - exercised only without the extra
-        raise SmsConfigError(
-            [
-                "the tencent SMS sender needs the Tencent Cloud SDK: "
-                "pip install 'dingbridge[sms]' (tencentcloud-sdk-python-sms)"
-            ]
-        ) from None
+        raise sdk_missing("tencent", "Tencent Cloud SDK", "tencentcloud-sdk-python-sms") from None
 
 
 def e164(mobile: str) -> str:
