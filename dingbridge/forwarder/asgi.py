@@ -22,7 +22,7 @@ from dingbridge.forwarder.local_responses import error_body
 from dingbridge.forwarder.metrics import ForwarderMetrics
 from dingbridge.forwarder.policy import TOKEN_HEADER_LOWER, CallerPolicy
 from dingbridge.forwarder.routing import Refusal, Reserved, RouteTable
-from dingbridge.forwarder.settings import ForwarderSettings
+from dingbridge.forwarder.settings import ForwarderSettings, Upstream
 from dingbridge.forwarder.upstream_pool import make_ssl_context
 
 logger = logging.getLogger(__name__)
@@ -180,7 +180,8 @@ class ForwarderApp:
             if lname in REQUEST_DROP or lname.startswith(b"proxy-"):
                 continue
             headers.append((name.decode("latin-1"), value.decode("latin-1")))
-        headers = [(k, v) for k, v in headers if k.lower().encode() not in connection_tokens]
+        if connection_tokens:  # headers the client's Connection header names are hop-by-hop
+            headers = [(k, v) for k, v in headers if k.lower().encode() not in connection_tokens]
         if not self.policy.token_ok(token):
             await self._error(
                 send, state, 401, "unauthorized", "missing or wrong X-Dingbridge-Token"
@@ -202,7 +203,7 @@ class ForwarderApp:
         receive: Receive,
         state: dict[str, Any],
         method: bytes,
-        upstream: Any,
+        upstream: Upstream,
         target: bytes,
         headers: list[tuple[str, str]],
     ) -> None:
@@ -284,7 +285,13 @@ class ForwarderApp:
             self.metrics.observe_upstream_latency(upstream.name, time.perf_counter() - started)
 
     async def _fail(
-        self, send: Send, state: dict[str, Any], upstream: Any, status: int, kind: str, detail: str
+        self,
+        send: Send,
+        state: dict[str, Any],
+        upstream: Upstream,
+        status: int,
+        kind: str,
+        detail: str,
     ) -> None:
         self.metrics.count_upstream_error(upstream.name, kind)
         if state["status"]:  # the response already started: it can only be cut short
