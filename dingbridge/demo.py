@@ -87,7 +87,7 @@ class DemoUrls:
                 "dingbridge demo 已启动 / is running  (Ctrl-C 停止 / to stop)",
                 "",
                 f"  管理控制台 Admin console:     {self.admin}",
-                f"      用户名 / password:        {ADMIN_USERNAME} / {self.admin_password}",
+                f"      用户名/密码 user/password: {ADMIN_USERNAME} / {self.admin_password}",
                 f"  在钉钉中打开 (张伟 user001):  {self.open_in_dingtalk('user001')}",
                 f"  PC 浏览器 PC browser:         {self.space}",
                 f"  短信发件箱 SMS outbox:        {self.outbox}",
@@ -98,7 +98,7 @@ class DemoUrls:
                 f"  转发服务 Forwarder:           {self.forwarder}/ "
                 f"(出口 source {WHITELISTED_SOURCE})",
                 "",
-                "  Try: another user (user002…user018), 罗霞 user020 (not a member),",
+                "  也可试试 Try: another user (user002…user018), 罗霞 user020 (not a member),",
                 f"  林峰 user019 (disabled), another corp's 王芳 other001. Data: {self.data_dir}",
                 "",
             ]
