@@ -58,8 +58,11 @@ class Upstream:
             raise ValueError(f"{name} upstream {url!r} must start with https:// or http://")
         if not parts.hostname:
             raise ValueError(f"{name} upstream {url!r} has no host")
-        if parts.query or parts.fragment or parts.username or parts.password:
-            raise ValueError(f"{name} upstream {url!r} must not carry a query, fragment or login")
+        if parts.username or parts.password:
+            # Never echo the URL here: it carries a password.
+            raise ValueError(f"{name} upstream must not carry a login (user:password@)")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{name} upstream {url!r} must not carry a query or fragment")
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError as exc:

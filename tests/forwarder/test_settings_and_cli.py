@@ -173,3 +173,11 @@ def test_nginx_conf_keeps_an_upstream_base_path() -> None:
         ForwarderSettings(oapi="http://127.0.0.1:9000/sim", api="http://127.0.0.1:9000/sim")
     )
     assert "proxy_pass http://dingtalk_oapi/sim/;" in conf
+
+
+def test_an_upstream_with_a_login_is_refused_without_echoing_the_password() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({"api": "https://user:hunter2secret@api.example"}, env={})
+    text = " | ".join(info.value.problems)
+    assert "login" in text
+    assert "hunter2secret" not in text
