@@ -50,9 +50,10 @@ def create_app(
     kv = kv if kv is not None else create_kv(settings.kv_url)
     keys = secret_keys(settings)
     secret_box = SecretBox(keys)
+    db = Database(settings.effective_database_url)
     context = AppContext(
         settings=settings,
-        db=Database(settings.effective_database_url),
+        db=db,
         kv=kv,
         admin_sessions=SessionStore(
             kv,
@@ -66,7 +67,7 @@ def create_app(
         secret_box=secret_box,
         templates=Templates(settings.language),
         announce=announce or _print,
-        signin=SignInServices.build(settings, kv, secret_box, keys[0]),
+        signin=SignInServices.build(settings, kv, secret_box, keys[0], db),
     )
     forwarder = build_forwarder(settings) if settings.forwarder else None
 

@@ -1,39 +1,50 @@
 """Sign-ins per second and signed-in page views per second, each next to a bare endpoint.
 
-Three processes on this machine, each uvicorn with uvloop + httptools, one worker:
+Three servers on this machine, each uvicorn with uvloop + httptools, one worker:
 - the DingTalk simulator (``dingbridge sim``, QPS limit off);
-- the server (``dingbridge serve``, SQLite, in-process KV, development mode), space 10001
-  configured for the simulator's FULL_APP, members user001…user018 already bound;
+- the server (``dingbridge serve``, SQLite, in-process KV, development mode, log level INFO as
+  by default: one access-log line per request, to /dev/null), space 10001 configured for the
+  simulator's FULL_APP, members user001…user018 already bound;
 - a bare FastAPI app with one route returning a small HTML page (the framework's floor).
 
-This process drives them with aiohttp, ``--concurrency`` requests in flight:
-1. returning in-client sign-ins: ``POST /10001/signin/code`` with a fresh 免登 code (issued
-   beforehand through the simulator's control API; one DingTalk call each, the app token
-   cached) and ``GET`` of the ticket URL it answers (the session cookie is set there);
-2. signed-in page views: ``GET /10001/`` with a session cookie (the space home);
-3. the bare endpoint: ``GET /`` on the bare app.
+The load comes from other processes, so the generator's own work is not the server's:
+1. the bare endpoint, ``GET /`` with wrk (C, one thread, ``--connections`` open);
+2. returning in-client sign-ins with ``signin_driver.py`` (aiohttp, its own process):
+   ``POST /10001/signin/code`` with a fresh 免登 code (issued beforehand through the
+   simulator's control API; one DingTalk call each, the app token cached) and ``GET`` of the
+   ticket URL it answers, which sets the session cookie; wrk cannot chain the two requests;
+3. signed-in page views, ``GET /10001/`` with wrk and ``page_views.lua``: the cookies of
+   phase 2, round robin; every answer must be 200 with the space home, or the run fails;
+4. the bare endpoint again (the machine's noise shows in the two bare figures).
 
-Usage:  .venv/bin/python bench/signin/run.py [--signins 1500] [--views 5000] [--concurrency 16]
+Besides requests per second it prints the CPU time each process spent per operation (from
+/proc, Linux only): on a shared machine that is steadier than the rate, and it shows whether
+the server or the load generator was the bottleneck ("server busy" near 100 % = one core).
+
+Usage:  .venv/bin/python bench/signin/run.py [--seconds 8] [--signins 1500] [--connections 16]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import random
+import re
+import resource
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dingbridge.settings import Settings  # noqa: E402
@@ -126,88 +137,170 @@ async def issue_codes(sim_url: str, count: int) -> list[str]:
     return codes
 
 
-async def drive(
-    count: int, concurrency: int, one: Callable[[aiohttp.ClientSession, int], Awaitable[None]]
-) -> float:
-    """Run ``one`` ``count`` times with ``concurrency`` in flight; returns operations/s."""
-    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
-    jar = aiohttp.DummyCookieJar()
-    async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as http:
-        counter = iter(range(count))
-
-        async def worker() -> None:
-            for n in counter:
-                await one(http, n)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return count / (time.perf_counter() - started)
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (Linux /proc); 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(
-    server: str, sim: str, bare: str, signins: int, views: int, concurrency: int
-) -> dict[str, float]:
-    # warm up: the app token, the DB, the templates
-    warm = await issue_codes(sim, 20)
-    codes = await issue_codes(sim, signins)
-    cookies: list[str] = []
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
-    async def sign_in_with(http: aiohttp.ClientSession, code: str) -> None:
-        async with http.post(
-            f"{server}/10001/signin/code", json={"code": code, "next": "/10001/"}
-        ) as answer:
-            assert answer.status == 200, await answer.text()
-            target = (await answer.json())["next"]
-        async with http.get(f"{server}{target}", allow_redirects=False) as landed:
-            assert landed.status == 303
-            cookie = landed.cookies.get("dingbridge_session")
-            assert cookie is not None
-            cookies.append(cookie.value)
 
-    async def sign_in(http: aiohttp.ClientSession, n: int) -> None:
-        await sign_in_with(http, codes[n])
+@dataclass
+class Phase:
+    name: str
+    ops: int
+    seconds: float
+    wrong: int
+    server_cpu: float
+    generator_cpu: float
+    other_cpu: dict[str, float] = field(default_factory=dict)
 
-    async def warm_up(http: aiohttp.ClientSession, n: int) -> None:
-        await sign_in_with(http, warm[n])
+    @property
+    def rate(self) -> float:
+        return self.ops / self.seconds
 
-    async def view(http: aiohttp.ClientSession, n: int) -> None:
-        headers = {"Cookie": f"dingbridge_session={random.choice(cookies)}"}
-        async with http.get(f"{server}/10001/", headers=headers) as page:
-            body = await page.read()
-            assert page.status == 200 and b"space-home" in body
+    def ms_per_op(self, cpu: float) -> float:
+        return cpu / self.ops * 1000
 
-    async def bare_view(http: aiohttp.ClientSession, n: int) -> None:
-        async with http.get(f"{bare}/") as page:
-            await page.read()
-            assert page.status == 200
 
-    await drive(len(warm), 4, warm_up)
-    await drive(200, concurrency, bare_view)
-    results = {
-        "bare GET / (req/s)": await drive(views, concurrency, bare_view),
-        "sign-ins (returning, in-client) /s": await drive(signins, concurrency, sign_in),
-        "signed-in page views /s": await drive(views, concurrency, view),
-    }
-    return results
+class Measured:
+    """Runs a load generator to completion, with the CPU of the watched processes."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+
+    def run(self, command: list[str]) -> tuple[str, dict[str, float]]:
+        before = {label: cpu_seconds(pid) for label, pid in self.pids.items()}
+        generator_before = children_cpu()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
+        used = {label: cpu_seconds(pid) - before[label] for label, pid in self.pids.items()}
+        used["generator"] = children_cpu() - generator_before
+        return done.stdout, used
+
+
+WRK_TOTAL = re.compile(r"(\d+) requests in ([\d.]+)(us|ms|s|m)\b")
+UNIT = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def wrk_phase(
+    meter: Measured,
+    name: str,
+    server: str,
+    url: str,
+    seconds: float,
+    connections: int,
+    lua_args: list[str],
+) -> Phase:
+    command = [
+        "wrk",
+        "--threads",
+        "1",
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{seconds:g}s",
+        "--script",
+        str(HERE / "page_views.lua"),
+        url,
+        "--",
+        *lua_args,
+    ]
+    output, used = meter.run(command)
+    total = WRK_TOTAL.search(output)
+    wrong = re.search(r"WRONG_ANSWERS (\d+)", output)
+    if total is None or wrong is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return Phase(
+        name,
+        int(total.group(1)),
+        float(total.group(2)) * UNIT[total.group(3)],
+        int(wrong.group(1)),
+        used[server],
+        used["generator"],
+    )
+
+
+def signin_phase(
+    meter: Measured, name: str, server_url: str, codes: Path, cookies: Path, concurrency: int
+) -> Phase:
+    command = [
+        sys.executable,
+        str(HERE / "signin_driver.py"),
+        server_url,
+        str(codes),
+        str(cookies),
+        "--concurrency",
+        str(concurrency),
+    ]
+    output, used = meter.run(command)
+    result = json.loads(output.strip().splitlines()[-1])
+    return Phase(
+        name,
+        result["done"],
+        result["seconds"],
+        result["errors"],
+        used["server"],
+        used["generator"],
+        {"sim": used["sim"]},
+    )
+
+
+def report(phases: list[Phase], args: argparse.Namespace, loads: tuple[str, str]) -> None:
+    bares = [p for p in phases if p.name.startswith("bare")]
+    bare_rate = sum(p.rate for p in bares) / len(bares)
+    bare_ms = sum(p.ms_per_op(p.server_cpu) for p in bares) / len(bares)
+    print(
+        f"CPU cores: {os.cpu_count()}; load average {loads[0]} before, {loads[1]} after; "
+        f"wrk 1 thread {args.connections} connections {args.seconds:g} s per GET phase; "
+        f"{args.signins} sign-ins, {args.connections} in flight (aiohttp process)"
+    )
+    print(
+        f"  {'':40s} {'per s':>7s} {'vs bare':>8s}   {'server CPU/op':>13s} {'vs bare':>8s}"
+        f"   {'server busy':>11s}   {'load gen CPU/op':>15s}"
+    )
+    for phase in phases:
+        server_ms = phase.ms_per_op(phase.server_cpu)
+        extra = "".join(
+            f"   + {label} {phase.ms_per_op(cpu):.3f} ms/op"
+            for label, cpu in phase.other_cpu.items()
+        )
+        print(
+            f"  {phase.name:40s} {phase.rate:7.0f} {phase.rate / bare_rate:8.1%}"
+            f"   {server_ms:10.3f} ms {server_ms / bare_ms:7.1f}x"
+            f"   {phase.server_cpu / phase.seconds:10.0%}"
+            f"   {phase.ms_per_op(phase.generator_cpu):12.3f} ms{extra}"
+        )
+    wrong = sum(p.wrong for p in phases)
+    if wrong:
+        raise SystemExit(f"{wrong} wrong answers: the figures above do not count")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8, help="length of each GET phase")
     parser.add_argument("--signins", type=int, default=1500)
-    parser.add_argument("--views", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--log-level", default="INFO", help="the server's (default: INFO)")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="dingbridge-bench-"))
     sim_port, server_port, bare_port = free_port(), free_port(), free_port()
     sim_url = f"http://127.0.0.1:{sim_port}"
+    server_url = f"http://127.0.0.1:{server_port}"
+    bare_url = f"http://127.0.0.1:{bare_port}/"
     settings = Settings(
         data_dir=folder,
         development=True,
         dingtalk_api=sim_url,
         dingtalk_oapi=sim_url,
         dingtalk_login=sim_url,
-        log_level="WARNING",
+        log_level=args.log_level,
     )
     asyncio.run(prepare(settings))
     env = {
@@ -217,31 +310,25 @@ def main() -> None:
         "DINGBRIDGE_DINGTALK_API": sim_url,
         "DINGBRIDGE_DINGTALK_OAPI": sim_url,
         "DINGBRIDGE_DINGTALK_LOGIN": sim_url,
-        "DINGBRIDGE_LOG_LEVEL": "WARNING",
+        "DINGBRIDGE_LOG_LEVEL": args.log_level,
     }
-    python = sys.executable
-    processes = [
-        subprocess.Popen(
-            [python, "-m", "dingbridge", "sim", "--port", str(sim_port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
+
+    def start(*command: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        quiet = subprocess.DEVNULL
+        return subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet, cwd=ROOT)
+
+    processes = {
+        "sim": start(sys.executable, "-m", "dingbridge", "sim", "--port", str(sim_port)),
+        "server": start(
+            sys.executable, "-m", "dingbridge", "serve", "--port", str(server_port), env=env
         ),
-        subprocess.Popen(
-            [python, "-m", "dingbridge", "serve", "--port", str(server_port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
-        ),
-        subprocess.Popen(
-            [python, "-c", BARE_APP, str(bare_port)], stderr=subprocess.DEVNULL, cwd=ROOT
-        ),
-    ]
+        "bare": start(sys.executable, "-c", BARE_APP, str(bare_port)),
+    }
+    loads = [f"{os.getloadavg()[0]:.1f}"]
     try:
         wait_up(f"{sim_url}/_sim/settings")
-        wait_up(f"http://127.0.0.1:{server_port}/healthz")
-        wait_up(f"http://127.0.0.1:{bare_port}/")
+        wait_up(f"{server_url}/healthz")
+        wait_up(bare_url)
         request = urllib.request.Request(
             f"{sim_url}/_sim/settings",
             data=b'{"qps_limit": 0}',
@@ -249,28 +336,66 @@ def main() -> None:
             method="POST",
         )
         urllib.request.urlopen(request, timeout=5).close()
-        results = asyncio.run(
-            measure(
-                f"http://127.0.0.1:{server_port}",
-                sim_url,
-                f"http://127.0.0.1:{bare_port}",
-                args.signins,
-                args.views,
-                args.concurrency,
-            )
+        meter = Measured({name: process.pid for name, process in processes.items()})
+        codes_file, cookies_file = folder / "codes.txt", folder / "cookies.txt"
+        # warm up: the app token, the database, the templates, the caches
+        codes_file.write_text("\n".join(asyncio.run(issue_codes(sim_url, 40))))
+        signin_phase(meter, "warm-up", server_url, codes_file, cookies_file, 4)
+        wrk_phase(meter, "warm-up", "bare", bare_url, 1, args.connections, [])
+        wrk_phase(
+            meter,
+            "warm-up",
+            "server",
+            f"{server_url}/10001/",
+            1,
+            args.connections,
+            [str(cookies_file), "/10001/"],
         )
+        codes_file.write_text("\n".join(asyncio.run(issue_codes(sim_url, args.signins))))
+        phases = [
+            wrk_phase(
+                meter,
+                "bare FastAPI GET / (before)",
+                "bare",
+                bare_url,
+                args.seconds,
+                args.connections,
+                [],
+            ),
+            signin_phase(
+                meter,
+                "returning in-client sign-in (2 requests)",
+                server_url,
+                codes_file,
+                cookies_file,
+                args.connections,
+            ),
+            wrk_phase(
+                meter,
+                "signed-in page view GET /10001/",
+                "server",
+                f"{server_url}/10001/",
+                args.seconds,
+                args.connections,
+                [str(cookies_file), "/10001/"],
+            ),
+            wrk_phase(
+                meter,
+                "bare FastAPI GET / (after)",
+                "bare",
+                bare_url,
+                args.seconds,
+                args.connections,
+                [],
+            ),
+        ]
     finally:
-        for process in processes:
+        for process in processes.values():
             process.terminate()
-        for process in processes:
+        for process in processes.values():
             process.wait(10)
-    bare = results["bare GET / (req/s)"]
-    print(
-        f"CPU cores: {os.cpu_count()}, concurrency {args.concurrency}, "
-        f"{args.signins} sign-ins, {args.views} page views"
-    )
-    for name, value in results.items():
-        print(f"  {name:38s} {value:9.0f}   ({value / bare:5.1%} of the bare endpoint)")
+    loads.append(f"{os.getloadavg()[0]:.1f}")
+    report(phases, args, (loads[0], loads[1]))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ Cookie ``dingbridge_session``, path ``/{space}/`` (so a cookie of 10001 is never
 accepted by, 10002), HttpOnly, SameSite=Lax, Secure when the server's external URL is https.
 The session lives in the shared :class:`~dingbridge.sessions.SessionStore` (idle and absolute
 timeouts there), subject ``"{space}:{member}"`` so an admin can end all of a member's sessions.
-Every page view re-reads the member: a disabled or deleted member is signed out at once.
+Every page view checks the member (through :mod:`dingbridge.signin.space_cache`, which drops
+a space's entry when one of its members changes): a disabled or deleted member is signed out
+at once, and their sessions are ended.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dingbridge.errors import NotFound
 from dingbridge.sessions import Session
 from dingbridge.signin.pending import DingTalkIdentity
-from dingbridge.storage.models import Member
+from dingbridge.signin.space_cache import MemberView
 from dingbridge.web.context import AppContext, get_context
 
 SESSION_COOKIE = "dingbridge_session"
@@ -35,7 +37,7 @@ def subject(space_id: int, member_id: int) -> str:
 
 @dataclass(frozen=True)
 class SignedIn:
-    member: Member
+    member: MemberView
     session: Session
 
     @property
@@ -70,14 +72,14 @@ def delete_space_cookie(response: Response, space_id: int, name: str) -> None:
 
 
 async def create_session(
-    context: AppContext, space_id: int, member: Member, identity: DingTalkIdentity
+    context: AppContext, space_id: int, member_id: int, identity: DingTalkIdentity
 ) -> Session:
     """A new session (fresh id: never one the browser brought)."""
     return await context.member_sessions.create(
         "member",
-        subject(space_id, member.id),
+        subject(space_id, member_id),
         space_path(space_id),
-        {"member_id": member.id, "corp_id": identity.corp_id, "userid": identity.userid},
+        {"member_id": member_id, "corp_id": identity.corp_id, "userid": identity.userid},
     )
 
 
@@ -88,25 +90,25 @@ def set_session_cookie(
     set_space_cookie(request, response, space_id, SESSION_COOKIE, session_id, max_age)
 
 
-async def current_member(
-    request: Request, space_id: int, db: AsyncSession | None = None
-) -> SignedIn | None:
-    """The signed-in, still active member of this space, or ``None``. ``db``: a database
-    session to read the member with (one is opened otherwise)."""
-    session_id = request.cookies.get(SESSION_COOKIE, "")
+async def current_member(request: Request, space_id: int) -> SignedIn | None:
+    """The signed-in, still active member of this space, or ``None``."""
+    return await signed_in(get_context(request), space_id, request.cookies.get(SESSION_COOKIE, ""))
+
+
+async def signed_in(context: AppContext, space_id: int, session_id: str) -> SignedIn | None:
+    """The session ``session_id`` of an active member of this space, or ``None`` (the
+    sessions of a member found disabled or deleted are ended)."""
     if not session_id:
         return None
-    context = get_context(request)
     session = await context.member_sessions.get(session_id, space_path(space_id))
     if session is None or session.kind != "member":
         return None
     member_id = int(session.data.get("member_id", 0))
-    if db is not None:
-        member = await db.get(Member, member_id)
-    else:
-        async with context.db.session() as own:
-            member = await own.get(Member, member_id)
-    if member is None or member.space_id != space_id or member.status != "active":
+    try:
+        member = await context.signin.spaces.member(space_id, member_id)
+    except NotFound:  # the space was disabled or deleted
+        return None
+    if member is None or not member.active:
         await context.member_sessions.revoke_subject("member", session.subject)
         return None
     return SignedIn(member, session)

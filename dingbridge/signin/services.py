@@ -6,6 +6,8 @@
 - ``codes``: the verification-code service on the shared KV.
 - ``clients``: the per-space DingTalk client registry, app tokens on the KV.
 - ``signing_key``: HMAC key for the OAuth ``state`` cookie (derived from the server secret).
+- ``spaces``: the in-process cache of what the sign-in pages read of a space, its members and
+  bindings (``space_cache``), dropped on every committed change and shared through the KV.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from dingbridge.signin.codes import CodeService
 from dingbridge.signin.kv_token_store import KVTokenStore
 from dingbridge.signin.sms import SmsConfigError, SmsSender, SmsSendError, create_sender
 from dingbridge.signin.sms.console import ConsoleSender
+from dingbridge.signin.space_cache import SpaceCache
 from dingbridge.spaces.dingtalk_clients import DingTalkClients
 from dingbridge.spaces.secret_box import SecretBox
+from dingbridge.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +84,7 @@ class SignInServices:
     codes: CodeService
     clients: DingTalkClients
     signing_key: bytes
+    spaces: SpaceCache
 
     @property
     def outbox(self) -> ConsoleSender | None:
@@ -88,7 +93,7 @@ class SignInServices:
 
     @classmethod
     def build(
-        cls, settings: Settings, kv: KV, secret_box: SecretBox, secret_key: str
+        cls, settings: Settings, kv: KV, secret_box: SecretBox, secret_key: str, db: Database
     ) -> SignInServices:
         master = secret_key.encode()
         sender = build_sender(settings)
@@ -97,7 +102,9 @@ class SignInServices:
             codes=CodeService(kv, sender, hmac.new(master, b"codes", hashlib.sha256).digest()),
             clients=DingTalkClients(settings, secret_box, KVTokenStore(kv)),
             signing_key=hmac.new(master, b"signin state", hashlib.sha256).digest(),
+            spaces=SpaceCache(db, kv),
         )
 
     async def aclose(self) -> None:
+        await self.spaces.aclose()
         await self.clients.aclose()

@@ -1,4 +1,7 @@
-"""The space home after sign-in: who you are, your DingTalk identity, the space's apps."""
+"""The space home after sign-in: who you are, your DingTalk identity, the space's apps.
+
+``space_apps`` reads the apps from the database (the console's Sign-in tab); the home takes
+them from the space cache."""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ from starlette.responses import Response
 from dingbridge.signin.member_session import SignedIn
 from dingbridge.signin.pages import render
 from dingbridge.signin.sms import mask_mobile
-from dingbridge.spaces.dingtalk_settings import DingTalkConfig
+from dingbridge.signin.space_cache import SpaceView
 from dingbridge.spaces.mobile import display_mobile
-from dingbridge.storage.models import Space, SpaceApp
+from dingbridge.storage.models import SpaceApp
 from dingbridge.web.context import get_context
 
 
@@ -27,13 +30,7 @@ async def space_apps(session: AsyncSession, space_id: int) -> Sequence[SpaceApp]
     return (await session.scalars(query)).all()
 
 
-async def render_home(
-    request: Request,
-    space: Space,
-    config: DingTalkConfig,
-    current: SignedIn,
-    apps: Sequence[SpaceApp],
-) -> Response:
+def render_home(request: Request, space: SpaceView, current: SignedIn) -> Response:
     context = get_context(request)
     return render(
         request,
@@ -42,10 +39,10 @@ async def render_home(
             "space": space,
             "member": current.member,
             "masked_mobile": mask_mobile(display_mobile(current.member.mobile)),
-            "corp_name": config.corp_name or current.corp_id,
+            "corp_name": space.config.corp_name or current.corp_id,
             "corp_id": current.corp_id,
             "userid": current.userid,
-            "apps": apps,
+            "apps": space.apps,
             "logout_token": current.form_token(context.signin.signing_key),
         },
     )

@@ -244,7 +244,7 @@ async def _bind_and_sign_in(
             await bind(session, space_id, pending.identity, member, how="sms")
     except BindingRefused as refused:
         return refusal_page(request, space_id, refused.reason)
-    session_record = await create_session(context, space_id, member, pending.identity)
+    session_record = await create_session(context, space_id, member.id, pending.identity)
     await PendingBindings(context.kv).drop(token)
     response = RedirectResponse(pending.next_path, status_code=303)
     set_session_cookie(request, response, space_id, session_record.id)

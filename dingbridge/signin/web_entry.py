@@ -20,14 +20,11 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
-from sqlalchemy import and_, false, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from dingbridge.errors import NotFound
 from dingbridge.signin import oauth_state
-from dingbridge.signin.binding_flow import bind_by_policy, bound_member, get_policy
+from dingbridge.signin.binding_flow import bind_by_policy
 from dingbridge.signin.identity import (
     SignInRefused,
     from_browser_code,
@@ -42,6 +39,7 @@ from dingbridge.signin.member_session import (
     end_session,
     set_session_cookie,
     set_space_cookie,
+    signed_in,
     space_path,
 )
 from dingbridge.signin.pages import render
@@ -53,11 +51,10 @@ from dingbridge.signin.pending import (
     PendingBindings,
 )
 from dingbridge.signin.refusals import refusal_page, refusal_text
+from dingbridge.signin.space_cache import SpaceView
 from dingbridge.signin.space_home import render_home
 from dingbridge.spaces.dingtalk_clients import DingTalkNotConfigured
-from dingbridge.spaces.dingtalk_settings import DingTalkConfig, load_dingtalk
-from dingbridge.spaces.store import find_space
-from dingbridge.storage.models import DingTalkSettingsRow, Member, Space, SpaceApp
+from dingbridge.spaces.dingtalk_settings import DingTalkConfig
 from dingbridge.web.context import AppContext, get_context
 
 log = logging.getLogger(__name__)
@@ -65,36 +62,10 @@ router = APIRouter(include_in_schema=False)
 
 
 # -------------------------------------------------------------------- helpers
-async def load_space(context: AppContext, space_id: int) -> tuple[Space, DingTalkConfig]:
-    async with context.db.session() as session:
-        return await load_space_in(session, space_id)
-
-
-async def load_space_in(session: AsyncSession, space_id: int) -> tuple[Space, DingTalkConfig]:
-    """The enabled space and its DingTalk settings (read per request: changes apply at once)."""
-    space, config, _ = await load_page(session, space_id)
-    return space, config
-
-
-async def load_page(
-    session: AsyncSession, space_id: int, member_id: int | None = None
-) -> tuple[Space, DingTalkConfig, list[SpaceApp]]:
-    """The space, its DingTalk settings and apps, and (into the session, for ``session.get``)
-    the member ``member_id``: one query for a whole signed-in page view."""
-    member_join = Member.id == member_id if member_id else false()
-    rows = await session.execute(
-        select(Space, DingTalkSettingsRow, Member, SpaceApp)
-        .outerjoin(DingTalkSettingsRow, DingTalkSettingsRow.space_id == Space.id)
-        .outerjoin(Member, and_(member_join, Member.space_id == Space.id))
-        .outerjoin(SpaceApp, SpaceApp.space_id == Space.id)
-        .where(Space.id == space_id)
-        .order_by(SpaceApp.position, SpaceApp.id)
-    )
-    apps = [row[3] for row in rows.all() if row[3] is not None]
-    space = await find_space(session, space_id)  # from the session: no second query
-    if space is None or not space.enabled:
-        raise NotFound("This app space does not exist or is disabled.")
-    return space, await load_dingtalk(session, space_id), apps
+async def load_space(context: AppContext, space_id: int) -> SpaceView:
+    """The enabled space, its DingTalk settings and apps (from the in-process cache, which a
+    committed change drops at once: see ``space_cache``); :class:`NotFound` otherwise."""
+    return await context.signin.spaces.space(space_id)
 
 
 def safe_next(space_id: int, value: str | None) -> str:
@@ -123,7 +94,7 @@ def redirect_uri(request: Request, space_id: int) -> str:
 
 async def resolve(
     context: AppContext,
-    client_config: DingTalkConfig,
+    space: SpaceView,
     identity: DingTalkIdentity,
     next_path: str,
     *,
@@ -133,22 +104,24 @@ async def resolve(
 
     :class:`SignInRefused` for a disabled member. ``mobile_lookup`` (an async function giving
     the identity with its DingTalk mobile) is called only when the policy needs the mobile.
+    A returning user's binding comes from the space cache: no database access.
     """
-    space_id = client_config.space_id
-    async with context.db.transaction() as session:
-        member = await bound_member(session, space_id, identity.corp_id, identity.userid)
-        if member is not None:
-            if member.status != "active":
-                log.info("space %d: disabled member %d refused", space_id, member.id)
-                raise SignInRefused("member_disabled")
-        else:
-            policy = await get_policy(session, space_id)
-            if policy != "sms":
-                if mobile_lookup is not None:
-                    identity = await mobile_lookup(identity)
-                member = await bind_by_policy(session, space_id, identity, policy)
-    if member is not None:  # loaded above; the session keeps it readable after commit
-        return "session", (await create_session(context, space_id, member, identity)).id
+    space_id = space.id
+    member_id: int | None = None
+    member = await context.signin.spaces.bound_member(space_id, identity.corp_id, identity.userid)
+    if member is not None:
+        if not member.active:
+            log.info("space %d: disabled member %d refused", space_id, member.id)
+            raise SignInRefused("member_disabled")
+        member_id = member.id
+    elif space.binding_policy != "sms":
+        if mobile_lookup is not None:
+            identity = await mobile_lookup(identity)
+        async with context.db.transaction() as session:
+            bound = await bind_by_policy(session, space_id, identity, space.binding_policy)
+            member_id = bound.id if bound is not None else None
+    if member_id is not None:
+        return "session", (await create_session(context, space_id, member_id, identity)).id
     token = await PendingBindings(context.kv).start(
         PendingBinding(space_id=space_id, identity=identity, next_path=next_path)
     )
@@ -176,29 +149,22 @@ async def space_entry(request: Request, space_id: int) -> Response:
     is_callback = params.get("state") is not None and bool(
         params.get("authCode") or params.get("code") or params.get("error")
     )
-    plain_visit = not params.get("ticket") and not is_callback
-    session_id = request.cookies.get(SESSION_COOKIE, "") if plain_visit else ""
-    signed = (
-        await context.member_sessions.get(session_id, space_path(space_id)) if session_id else None
-    )
-    member_id = int(signed.data.get("member_id", 0)) if signed is not None else None
-    # A signed-in page view is one database query (space, settings, member, apps).
-    async with context.db.session() as session:
-        space, config, apps = await load_page(session, space_id, member_id)
-        if signed is not None:
-            current = await current_member(request, space_id, session)
-            if current is not None:
-                return await render_home(request, space, config, current, apps)
+    space = await load_space(context, space_id)
+    if not params.get("ticket") and not is_callback:
+        # A signed-in page view: the session (KV) and the space cache, no database access.
+        current = await signed_in(context, space_id, request.cookies.get(SESSION_COOKIE, ""))
+        if current is not None:
+            return render_home(request, space, current)
     if params.get("ticket"):
         return await _redeem_ticket(request, space_id, params["ticket"], params.get("next"))
     if is_callback:
-        return await _oauth_callback(request, space, config)
+        return await _oauth_callback(request, space)
     response = render(
         request,
         "space/entry.html",
         {
             "space": space,
-            "config": config,
+            "config": space.config,
             "jsapi_url": context.settings.jsapi_url,
             "next": safe_next(space_id, params.get("next")),
             "signed_out": params.get("signed_out") == "1",
@@ -223,15 +189,15 @@ async def signin_with_client_code(request: Request, space_id: int) -> Response:
     if not isinstance(code, str) or not code or len(code) > 200:
         return JSONResponse({"error": "bad_request"}, status_code=400)
     next_path = safe_next(space_id, body.get("next") if isinstance(body, dict) else None)
-    _, config = await load_space(context, space_id)
+    space = await load_space(context, space_id)
     try:
-        client = client_for(context, config)
+        client = client_for(context, space.config)
         identity = await from_client_code(client, space_id, code)
 
         async def lookup(found: DingTalkIdentity) -> DingTalkIdentity:
             return await with_mobile(client, space_id, found)
 
-        kind, token = await resolve(context, config, identity, next_path, mobile_lookup=lookup)
+        kind, token = await resolve(context, space, identity, next_path, mobile_lookup=lookup)
     except SignInRefused as refused:
         return JSONResponse(
             {"error": refused.reason, "message": refusal_text(request, refused.reason)},
@@ -249,9 +215,9 @@ async def signin_with_client_code(request: Request, space_id: int) -> Response:
 async def start_browser_signin(request: Request, space_id: int) -> Response:
     """ "使用钉钉登录": a state bound to this browser, then DingTalk's OAuth page."""
     context = get_context(request)
-    _, config = await load_space(context, space_id)
+    space = await load_space(context, space_id)
     try:
-        client = client_for(context, config)
+        client = client_for(context, space.config)
     except SignInRefused as refused:
         return refusal_page(request, space_id, refused.reason)
     next_path = safe_next(space_id, request.query_params.get("next"))
@@ -307,7 +273,7 @@ async def _redeem_ticket(
     return RedirectResponse(next_path, status_code=303)
 
 
-async def _oauth_callback(request: Request, space: Space, config: DingTalkConfig) -> Response:
+async def _oauth_callback(request: Request, space: SpaceView) -> Response:
     context = get_context(request)
     params = request.query_params
     space_id = space.id
@@ -327,13 +293,13 @@ async def _oauth_callback(request: Request, space: Space, config: DingTalkConfig
         return response
     code = params.get("authCode") or params.get("code") or ""
     try:
-        client = client_for(context, config)
+        client = client_for(context, space.config)
         identity = await from_browser_code(client, space_id, code)
 
         async def lookup(found: DingTalkIdentity) -> DingTalkIdentity:
             return await with_mobile(client, space_id, found)
 
-        kind, token = await resolve(context, config, identity, next_path, mobile_lookup=lookup)
+        kind, token = await resolve(context, space, identity, next_path, mobile_lookup=lookup)
     except SignInRefused as refused:
         response = refusal_page(request, space_id, refused.reason)
         delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)

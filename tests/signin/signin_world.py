@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Mapping, MutableMapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -290,17 +291,23 @@ async def setup_spaces(app: FastAPI) -> None:
                 await add_member(session, space.id, MemberInput(name, mobile), actor="test")
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        development=True,
-        external_url=SERVER,
-        dingtalk_api=SIM,
-        dingtalk_oapi=SIM,
-        dingtalk_login=SIM,
-        jsapi_url=f"{SIM}/_sim/jsapi/dingtalk.open.js",
-    )
+def world_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """The world's server settings: development mode, the simulator's URLs."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "development": True,
+        "external_url": SERVER,
+        "dingtalk_api": SIM,
+        "dingtalk_oapi": SIM,
+        "dingtalk_login": SIM,
+        "jsapi_url": f"{SIM}/_sim/jsapi/dingtalk.open.js",
+    }
+    return Settings(**{**values, **overrides})
+
+
+@asynccontextmanager
+async def open_world(settings: Settings) -> AsyncIterator[World]:
+    """A running server for ``settings`` with the simulator behind it and the two spaces."""
     sim = SimState.default()
     sim_app = create_sim(sim)
     app = create_app(settings, announce=lambda _message: None)
@@ -310,3 +317,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         world = World(app, sim, settings, Browser(app))
         world.sim_app = sim_app
         yield world
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with open_world(world_settings(tmp_path / "data")) as opened:
+        yield opened
