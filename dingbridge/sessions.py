@@ -12,6 +12,9 @@ revocation holds even if two instances raced on the subject's index of sessions.
 
 Tickets cover WebViews that drop cookies: ``issue_ticket`` gives a short-lived one-time token
 for the URL; ``redeem_ticket`` exchanges it once for a *new* session (the old one is revoked).
+``issue_start_ticket`` is the cheaper form for a sign-in whose only way to the browser is the
+URL: no session exists until the ticket is redeemed, and redeeming it starts the session (a
+``revoke_subject`` in between makes the ticket worthless).
 """
 
 from __future__ import annotations
@@ -50,6 +53,13 @@ class Session:
     last_seen: float
     data: dict[str, Any] = field(default_factory=dict)
     handle: str = ""
+
+
+def _check_new(kind: str, subject: str, scope: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"session kind must be one of {KINDS}, got {kind!r}")
+    if not subject or not scope.startswith("/") or not scope.endswith("/"):
+        raise ValueError("a session needs a subject and a scope path like '/10001/'")
 
 
 def session_handle(session_id: str) -> str:
@@ -153,10 +163,7 @@ class SessionStore:
 
         ``data`` must be JSON-serialisable (it is stored as JSON).
         """
-        if kind not in KINDS:
-            raise ValueError(f"session kind must be one of {KINDS}, got {kind!r}")
-        if not subject or not scope.startswith("/") or not scope.endswith("/"):
-            raise ValueError("a session needs a subject and a scope path like '/10001/'")
+        _check_new(kind, subject, scope)
         return await self._start(kind, subject, scope, data, created_at=None)
 
     async def _start(
@@ -236,6 +243,29 @@ class SessionStore:
             await self._save_index(kind, subject, {s.handle: s.created_at for s in sessions})
         return sessions
 
+    async def issue_start_ticket(
+        self,
+        kind: str,
+        subject: str,
+        scope: str,
+        data: dict[str, Any] | None = None,
+        ttl: float = 60,
+    ) -> str:
+        """A one-time token for a URL that :meth:`redeem_ticket` turns into a NEW session with
+        these fields (as :meth:`create` would make now); worthless after ``revoke_subject``."""
+        _check_new(kind, subject, scope)
+        ticket = secrets.token_urlsafe(32)
+        start = {
+            "kind": kind,
+            "subject": subject,
+            "scope": scope,
+            "data": dict(data or {}),
+            "gen": await self._generation(kind, subject),
+        }
+        value = json.dumps({"start": start}).encode()
+        await self._kv.set(f"sess-ticket:{session_handle(ticket)}", value, ttl=ttl)
+        return ticket
+
     async def issue_ticket(self, session_id: str, ttl: float = 60) -> str:
         """A one-time token standing for this session, for a URL (WebViews that drop cookies)."""
         ticket = secrets.token_urlsafe(32)
@@ -244,12 +274,13 @@ class SessionStore:
         return ticket
 
     async def redeem_ticket(self, ticket: str) -> str | None:
-        """Exchange a ticket, once, for a NEW session id (the ticket's session is revoked).
+        """Exchange a ticket, once, for a NEW session id: for an :meth:`issue_ticket` ticket
+        the ticket's session is revoked and the new one keeps its creation time (tickets cannot
+        stretch a session past its absolute timeout); an :meth:`issue_start_ticket` ticket
+        starts its session now.
 
-        The new session keeps the old one's creation time, so tickets cannot stretch a
-        session past its absolute timeout.
-
-        ``None`` when the ticket is unknown, expired, already used, or its session ended.
+        ``None`` when the ticket is unknown, expired, already used, or its session (or its
+        subject's sessions, for a start ticket) ended.
         """
         if not ticket:
             return None
@@ -263,6 +294,14 @@ class SessionStore:
         await self._kv.delete(key)
         if not claimed:
             return None
+        if handle.startswith(b"{"):  # from issue_start_ticket (a handle is hex)
+            start = json.loads(handle)["start"]
+            if start["gen"] != await self._generation(start["kind"], start["subject"]):
+                return None
+            started = await self._start(
+                start["kind"], start["subject"], start["scope"], start["data"], created_at=None
+            )
+            return started.id
         record = await self._load(handle.decode())
         if record is None:
             return None

@@ -83,6 +83,19 @@ async def create_session(
     )
 
 
+async def issue_session_ticket(
+    context: AppContext, space_id: int, member_id: int, identity: DingTalkIdentity
+) -> str:
+    """A one-time ticket for the URL that starts the session when the browser brings it back
+    (in-client sign-in: some WebViews drop cookies set on fetch responses)."""
+    return await context.member_sessions.issue_start_ticket(
+        "member",
+        subject(space_id, member_id),
+        space_path(space_id),
+        {"member_id": member_id, "corp_id": identity.corp_id, "userid": identity.userid},
+    )
+
+
 def set_session_cookie(
     request: Request, response: Response, space_id: int, session_id: str
 ) -> None:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +38,7 @@ from dingbridge.signin.member_session import (
     current_member,
     delete_space_cookie,
     end_session,
+    issue_session_ticket,
     set_session_cookie,
     set_space_cookie,
     signed_in,
@@ -92,6 +94,15 @@ def redirect_uri(request: Request, space_id: int) -> str:
     return base_url(request) + space_path(space_id)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """Who a DingTalk user is in the space: a bound member, or a binding still to make."""
+
+    identity: DingTalkIdentity
+    member_id: int | None = None
+    pending_token: str | None = None
+
+
 async def resolve(
     context: AppContext,
     space: SpaceView,
@@ -99,8 +110,8 @@ async def resolve(
     next_path: str,
     *,
     mobile_lookup: Any = None,
-) -> tuple[str, str]:
-    """Bound → ``("session", session_id)``; not yet → ``("pending", pending_token)``.
+) -> Resolved:
+    """Bound → the member to sign in; not yet → a pending binding's token.
 
     :class:`SignInRefused` for a disabled member. ``mobile_lookup`` (an async function giving
     the identity with its DingTalk mobile) is called only when the policy needs the mobile.
@@ -121,11 +132,11 @@ async def resolve(
             bound = await bind_by_policy(session, space_id, identity, space.binding_policy)
             member_id = bound.id if bound is not None else None
     if member_id is not None:
-        return "session", (await create_session(context, space_id, member_id, identity)).id
+        return Resolved(identity, member_id=member_id)
     token = await PendingBindings(context.kv).start(
         PendingBinding(space_id=space_id, identity=identity, next_path=next_path)
     )
-    return "pending", token
+    return Resolved(identity, pending_token=token)
 
 
 def client_for(context: AppContext, config: DingTalkConfig) -> Any:
@@ -197,16 +208,19 @@ async def signin_with_client_code(request: Request, space_id: int) -> Response:
         async def lookup(found: DingTalkIdentity) -> DingTalkIdentity:
             return await with_mobile(client, space_id, found)
 
-        kind, token = await resolve(context, space, identity, next_path, mobile_lookup=lookup)
+        resolved = await resolve(context, space, identity, next_path, mobile_lookup=lookup)
     except SignInRefused as refused:
         return JSONResponse(
             {"error": refused.reason, "message": refusal_text(request, refused.reason)},
             status_code=refused.status,
         )
-    if kind == "session":
-        ticket = await context.member_sessions.issue_ticket(token)
+    if resolved.member_id is not None:  # the session starts when the ticket comes back
+        ticket = await issue_session_ticket(
+            context, space_id, resolved.member_id, resolved.identity
+        )
     else:
-        ticket = await PendingBindings(context.kv).issue_ticket(token)
+        assert resolved.pending_token is not None
+        ticket = await PendingBindings(context.kv).issue_ticket(resolved.pending_token)
     target = f"{space_path(space_id)}?ticket={quote(ticket)}&next={quote(next_path)}"
     return JSONResponse({"next": target}, headers={"Cache-Control": "no-store"})
 
@@ -299,16 +313,20 @@ async def _oauth_callback(request: Request, space: SpaceView) -> Response:
         async def lookup(found: DingTalkIdentity) -> DingTalkIdentity:
             return await with_mobile(client, space_id, found)
 
-        kind, token = await resolve(context, space, identity, next_path, mobile_lookup=lookup)
+        resolved = await resolve(context, space, identity, next_path, mobile_lookup=lookup)
     except SignInRefused as refused:
         response = refusal_page(request, space_id, refused.reason)
         delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
         return response
-    if kind == "session":
+    if resolved.member_id is not None:
+        started = await create_session(context, space_id, resolved.member_id, resolved.identity)
         response = RedirectResponse(next_path, status_code=303)
-        set_session_cookie(request, response, space_id, token)
+        set_session_cookie(request, response, space_id, started.id)
     else:
+        assert resolved.pending_token is not None
         response = RedirectResponse(f"{space_path(space_id)}bind", status_code=303)
-        set_space_cookie(request, response, space_id, PENDING_COOKIE, token, PENDING_LIFETIME)
+        set_space_cookie(
+            request, response, space_id, PENDING_COOKIE, resolved.pending_token, PENDING_LIFETIME
+        )
     delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
     return response
