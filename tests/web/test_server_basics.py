@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dingbridge.storage.db import Database
 from tests.web.conftest import Server
 
@@ -64,3 +66,20 @@ async def test_racing_unique_write_is_a_conflict_not_a_crash(server: Server) -> 
 
     result = await server.client.get("/race", headers={"accept": "application/json"})
     assert result.status == 409 and result.json()["error"] == "conflict"
+
+
+def test_windows_gets_the_selector_loop_psycopg_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # uvicorn alone would run the Proactor loop on Windows, where psycopg's async mode (and so
+    # PostgreSQL) cannot work; without uvloop the server must ask for the selector loop there.
+    import importlib.util
+
+    from dingbridge.web import server_runner
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "uvloop" else real_find_spec(name, *a),
+    )
+    assert server_runner.event_loop_choice("win32") == "asyncio:SelectorEventLoop"
+    assert server_runner.event_loop_choice("linux") == "asyncio"
