@@ -24,6 +24,9 @@ OAPI_PREFIX = b"/oapi-dingtalk-com/"
 API_PREFIX = b"/api-dingtalk-com/"
 RESERVED_PATHS = {b"/healthz": "healthz", b"/metrics": "metrics"}
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+# Single bytes as ints: ``35 in target`` is a plain scan, while ``b"#" in target`` first tries
+# the argument as an int and raises (and clears) a TypeError inside CPython, ~10x the cost.
+_HASH, _BACKSLASH, _PERCENT, _DOT = b"#\\%."
 _BAD_ENCODINGS = (b"%2f", b"%5c", b"%00", b"%252e", b"%252f", b"%255c", b"%25252")
 
 
@@ -80,11 +83,11 @@ class RouteTable:
             if refusal is not None:
                 return refusal
         path, sep, query = target.partition(b"?")
-        if b"#" in target:
+        if _HASH in target:
             return Refusal(400, "bad_target", "a request target must not contain '#'")
-        if b"\\" in path:
+        if _BACKSLASH in path:
             return Refusal(400, "bad_path", "backslashes are not allowed in the path")
-        if b"%" in path or b"." in path:
+        if _PERCENT in path or _DOT in path:
             refusal = _check_path_tricks(path)
             if refusal is not None:
                 return refusal
