@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import httptools
 
-from dingbridge.forwarder.access_log import format_access_line
 from dingbridge.forwarder.http_framing import client_response_head
 from dingbridge.forwarder.local_responses import error_response
 from dingbridge.forwarder.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
@@ -448,18 +447,16 @@ class Exchange:
         forwarder.metrics.count_request(self.route_name, self.status)
         access_log = forwarder.access_log
         if access_log.enabled:
-            access_log.write(
-                format_access_line(
-                    client.peer,
-                    self.method,
-                    self.url,
-                    self.route_name,
-                    self.status,
-                    client.loop.time() - self.t0,
-                    self.bytes_in,
-                    self.bytes_out,
-                    self.error,
-                )
+            access_log.record(
+                client.peer,
+                self.method,
+                self.url,
+                self.route_name,
+                self.status,
+                client.loop.time() - self.t0,
+                self.bytes_in,
+                self.bytes_out,
+                self.error,
             )
         client.exchange_finished(
             self, keep_alive=self.keep_alive and not close and not self.close_after
