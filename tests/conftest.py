@@ -2,9 +2,57 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
+from typing import Any
 
 import pytest
+
+
+def _is_loopback(host: Any) -> bool:
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode()
+    host = str(host).split("%")[0]
+    if host in ("", "localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests may reach 127.0.0.0/8 and ::1 only: a name lookup or a connect elsewhere fails at
+    once, as it would on a machine without a network, instead of leaving this machine."""
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _is_loopback(host):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests reach loopback only, not {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def refuse(address: Any) -> None:
+        if isinstance(address, tuple) and not _is_loopback(address[0]):
+            raise ConnectionRefusedError(f"tests reach loopback only, not {address[0]!r}")
+
+    def connect(self: socket.socket, address: Any) -> None:
+        refuse(address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        refuse(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
 
 
 def env_url(name: str) -> str:

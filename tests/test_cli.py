@@ -21,3 +21,14 @@ def test_help_lists_commands() -> None:
         [sys.executable, "-m", "dingbridge", "--help"], capture_output=True, text=True, check=True
     )
     assert "dingbridge" in out.stdout
+
+
+def test_tests_cannot_leave_loopback() -> None:
+    import socket
+
+    import pytest
+
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("oapi.dingtalk.com", 443)
+    with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
+        sock.connect(("203.0.113.5", 888))
