@@ -81,6 +81,21 @@ class Settings:
         "With --forwarder: the local IP the forwarded calls leave from (default: the system's "
         "choice).",
     )
+    forward_token: str | None = _setting(
+        None,
+        "Caller token this server sends (X-Dingbridge-Token) to a token-protected "
+        "`dingbridge forward` named in a space's 钉钉API转发地址; set it by environment "
+        "(DINGBRIDGE_FORWARD_TOKEN), not on the command line.",
+    )
+    forwarder_token: str | None = _setting(
+        None,
+        "With --forwarder: the X-Dingbridge-Token callers must send (default: none required); "
+        "set it by environment (DINGBRIDGE_FORWARDER_TOKEN).",
+    )
+    forwarder_allow: str | None = _setting(
+        None,
+        "With --forwarder: comma-separated CIDRs of the callers allowed (default: everyone).",
+    )
     language: str = _setting("zh_CN", "Default language of the pages: zh_CN or en.")
     admin_session_idle: int = _setting(7200, "Admin console session idle timeout, seconds.")
     admin_session_absolute: int = _setting(43200, "Admin console session lifetime, seconds.")
@@ -193,6 +208,15 @@ class Settings:
                 problems.append(
                     f"forwarder_source_address: {self.forwarder_source_address!r} is not an IP "
                     "address"
+                )
+        for cidr in (self.forwarder_allow or "").split(","):
+            if not cidr.strip():
+                continue
+            try:
+                ipaddress.ip_network(cidr.strip(), strict=False)
+            except ValueError:
+                problems.append(
+                    f"forwarder_allow: {cidr.strip()!r} is not a CIDR (e.g. 10.0.0.0/8)"
                 )
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"log_level: {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")

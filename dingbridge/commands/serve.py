@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
         forwarder_source_address: str | None = _option(
             "forwarder_source_address", "--forwarder-source-address"
         ),
+        forwarder_allow: str | None = _option("forwarder_allow", "--forwarder-allow"),
     ) -> None:
         """Run the server: admin console at /admin/, each app space at /<id>/."""
         from dingbridge.web.server_runner import run_server
@@ -55,5 +56,6 @@ def register(app: typer.Typer) -> None:
             development=development,
             forwarder=forwarder,
             forwarder_source_address=forwarder_source_address,
+            forwarder_allow=forwarder_allow,
         )
         run_server(settings)

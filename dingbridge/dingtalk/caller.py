@@ -166,7 +166,7 @@ class Caller:
         json_body: Any,
     ) -> _PreparedCall:
         """Everything but the token, built once per call (not once per attempt)."""
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **dict(self.endpoints.forward_headers)}
         url = self.endpoints.oapi_url(path) if host == "oapi" else self.endpoints.api_url(path)
         body: bytes | None = None
         if json_body is not None:

@@ -17,12 +17,14 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "API_PREFIX",
+    "FORWARD_TOKEN_HEADER",
     "OAPI_PREFIX",
     "Endpoints",
     "ForwardAddressError",
 ]
 
 API_PREFIX = "api-dingtalk-com"
+FORWARD_TOKEN_HEADER = "X-Dingbridge-Token"
 OAPI_PREFIX = "oapi-dingtalk-com"
 
 
@@ -43,8 +45,12 @@ class Endpoints:
     oapi: str = "https://oapi.dingtalk.com"
     login: str = "https://login.dingtalk.com"
     oapi_browser: str = "https://oapi.dingtalk.com"
+    #: Headers sent on every server call (not browser pages): the caller token of a
+    #: token-protected forwarder (``X-Dingbridge-Token``). Never logged.
+    forward_headers: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "forward_headers", tuple(self.forward_headers))
         for name in ("api", "oapi", "login", "oapi_browser"):
             value = getattr(self, name)
             parts = urlsplit(value)
@@ -86,6 +92,31 @@ class Endpoints:
             )
         parent = "/".join([origin, *segments[:-1]])
         return cls(api=f"{parent}/{API_PREFIX}", oapi=f"{parent}/{OAPI_PREFIX}")
+
+    @classmethod
+    def for_app(
+        cls,
+        *,
+        forward_url: str | None,
+        api: str,
+        oapi: str,
+        login: str,
+        forward_token: str | None = None,
+    ) -> Endpoints:
+        """A space's endpoints: server calls through its forward address when one is set (with
+        the forwarder's caller token, if any), else to the configured ``api``/``oapi`` hosts.
+        Browser pages always go to ``login``/``oapi``: browsers do not use the forwarder."""
+        if forward_url and forward_url.strip():
+            forwarded = cls.from_forward_address(forward_url)
+            headers = ((FORWARD_TOKEN_HEADER, forward_token),) if forward_token else ()
+            return cls(
+                api=forwarded.api,
+                oapi=forwarded.oapi,
+                login=login,
+                oapi_browser=oapi,
+                forward_headers=headers,
+            )
+        return cls(api=api, oapi=oapi, login=login, oapi_browser=oapi)
 
     def api_url(self, path: str) -> str:
         return self.api + path

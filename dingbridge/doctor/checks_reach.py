@@ -37,6 +37,18 @@ def _not_dingtalk(config: DoctorConfig, host: str, exc: DingTalkError) -> CheckR
             "On the forwarding machine, check it can reach https://oapi.dingtalk.com and "
             "https://api.dingtalk.com (firewall, DNS, proxy); read the forwarder's log.",
         )
+    elif forwarded and status == 401 and exc.errcode is None and exc.code is None:
+        cause = Text(
+            "转发服务要求调用方令牌（X-Dingbridge-Token），本服务器没有发送或令牌不对。",
+            "The forwarder requires a caller token (X-Dingbridge-Token); this server sent none "
+            "or the wrong one.",
+        )
+        fix = Text(
+            "在本服务器上设置环境变量 DINGBRIDGE_FORWARD_TOKEN 为转发服务 --token-file 中的令牌，"
+            "然后重启本服务器。",
+            "Set DINGBRIDGE_FORWARD_TOKEN on this server to the token in the forwarder's "
+            "--token-file, then restart this server.",
+        )
     elif forwarded and status == 403 and exc.errcode is None and exc.code is None:
         cause = Text(
             "转发服务拒绝了本服务器的请求（调用方令牌或 IP 白名单）。",
@@ -80,8 +92,8 @@ async def check_network(probe: Probe) -> CheckResult:
         except DingTalkError as exc:
             if exc.status is not None and exc.status >= 500 and not (exc.errcode or exc.code):
                 return _not_dingtalk(config, host, exc)
-            if exc.status == 403 and exc.errcode is None and exc.code is None:
-                return _not_dingtalk(config, host, exc)
+            if exc.status in (401, 403) and exc.errcode is None and exc.code is None:
+                return _not_dingtalk(config, host, exc)  # refused by the forwarder, not DingTalk
             if exc.effective_code in ("404", "22", "InvalidAction.NotFound"):
                 return _not_dingtalk(config, host, exc)
             continue  # DingTalk answered (an error about the missing credentials): reachable

@@ -39,6 +39,8 @@ class DoctorConfig:
     app_secret: str = field(repr=False)
     api_version: str = "v2"
     forward_url: str | None = None
+    forward_token: str | None = field(default=None, repr=False)
+    """The caller token of a token-protected forwarder (the server's ``forward_token``)."""
     enabled: bool = True
     dingtalk_api: str = "https://api.dingtalk.com"
     dingtalk_oapi: str = "https://oapi.dingtalk.com"
@@ -57,19 +59,12 @@ class DoctorConfig:
 
 def endpoints_for(config: DoctorConfig) -> Endpoints:
     """Where the space's calls go (raises ForwardAddressError for a bad forward address)."""
-    if config.forwarded:
-        forwarded = Endpoints.from_forward_address(config.forward_url)
-        return Endpoints(
-            api=forwarded.api,
-            oapi=forwarded.oapi,
-            login=config.dingtalk_login,
-            oapi_browser=config.dingtalk_oapi,
-        )
-    return Endpoints(
+    return Endpoints.for_app(
+        forward_url=config.forward_url,
         api=config.dingtalk_api,
         oapi=config.dingtalk_oapi,
         login=config.dingtalk_login,
-        oapi_browser=config.dingtalk_oapi,
+        forward_token=config.forward_token,
     )
 
 

@@ -82,19 +82,12 @@ class DingTalkClients:
 
     def endpoints(self, config: DingTalkConfig) -> Endpoints:
         s = self._settings
-        if config.forward_url:
-            forwarded = Endpoints.from_forward_address(config.forward_url)
-            return Endpoints(
-                api=forwarded.api,
-                oapi=forwarded.oapi,
-                login=s.dingtalk_login,
-                oapi_browser=s.dingtalk_oapi,
-            )
-        return Endpoints(
+        return Endpoints.for_app(
+            forward_url=config.forward_url,
             api=s.dingtalk_api,
             oapi=s.dingtalk_oapi,
             login=s.dingtalk_login,
-            oapi_browser=s.dingtalk_oapi,
+            forward_token=s.forward_token,
         )
 
     def for_space(self, config: DingTalkConfig) -> DingTalkClient:

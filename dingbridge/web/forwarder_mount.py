@@ -4,7 +4,9 @@ Requests whose path starts with ``/api-dingtalk-com/`` or ``/oapi-dingtalk-com/`
 forwarder's ASGI app (:mod:`dingbridge.forwarder.asgi`), everything else to the server. Only
 those two prefixes: unlike the seed's nginx, ``/`` is never forwarded (it is the server's own).
 The forwarder sends calls to the server's ``--dingtalk-api`` / ``--dingtalk-oapi`` hosts, from
-``--forwarder-source-address`` when given.
+``--forwarder-source-address`` when given. Like ``dingbridge forward``, it can require a caller
+token (``DINGBRIDGE_FORWARDER_TOKEN``) and limit callers to ``--forwarder-allow`` CIDRs: a
+forwarder on a whitelisted IP is worth abusing.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def build_forwarder(settings: Settings) -> ForwarderApp:
         api=settings.dingtalk_api,
         oapi=settings.dingtalk_oapi,
         source_address=settings.forwarder_source_address,
+        token=settings.forwarder_token,
+        allow=tuple(c.strip() for c in (settings.forwarder_allow or "").split(",") if c.strip()),
         access_log="off",
     )
     log.info(

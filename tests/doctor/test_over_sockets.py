@@ -120,3 +120,30 @@ async def test_forwarder_that_cannot_reach_dingtalk(
     assert network.cause is not None and network.fix is not None
     assert "cannot reach DingTalk itself" in network.cause.en
     assert "forwarding machine" in network.fix.en
+
+
+async def test_token_protected_forwarder_needs_the_servers_forward_token(
+    sim_server: SimServer,
+    transport: AiohttpTransport,
+    start_forwarder: StartForwarder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    forwarder = await start_forwarder(
+        sim_server.url, source_address="127.0.0.2", token="fwd-token-s3cret-value"
+    )
+    forward_url = f"http://127.0.0.1:{forwarder.port}/api-dingtalk-com/"
+
+    without = by_id(await run_checks(config_for(WHITELIST_APP, transport, forward_url=forward_url)))
+    reach = without["network"]
+    assert reach.status is Status.FAIL
+    assert reach.fix is not None and "DINGBRIDGE_FORWARD_TOKEN" in reach.fix.en
+
+    caplog.set_level("DEBUG")
+    config = config_for(
+        WHITELIST_APP, transport, forward_url=forward_url, forward_token="fwd-token-s3cret-value"
+    )
+    results = await run_checks(config)
+    assert all(r.status in (Status.PASS, Status.SKIP) for r in results), [
+        (r.id, r.status) for r in results
+    ]
+    assert "fwd-token-s3cret-value" not in caplog.text

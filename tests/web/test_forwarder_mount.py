@@ -109,3 +109,26 @@ def test_the_options_come_from_the_environment_too(tmp_path: Path) -> None:
         environ={"DINGBRIDGE_FORWARDER": "1", "DINGBRIDGE_FORWARDER_SOURCE_ADDRESS": "127.0.0.2"},
     )
     assert settings.forwarder and settings.forwarder_source_address == "127.0.0.2"
+
+
+async def test_mounted_forwarder_can_require_a_token_and_an_address(
+    tmp_path: Path, sim_server: SimServer
+) -> None:
+    # A forwarder on a whitelisted IP is worth abusing: the mounted one takes the same caller
+    # checks as `dingbridge forward` (the in-process client's peer is 127.0.0.1 here).
+    settings = _settings(tmp_path, sim_server, forwarder=True, forwarder_token="mount-token-123456")
+    async for client in _client(settings):
+        url = _gettoken(FULL_APP.app_key, FULL_APP.app_secret)
+        assert (await client.get(url)).status == 401
+        ok = await client.get(url, headers={"X-Dingbridge-Token": "mount-token-123456"})
+        assert ok.status == 200 and ok.json()["errcode"] == 0
+    settings = _settings(
+        tmp_path, sim_server, forwarder=True, forwarder_allow="10.0.0.0/8, 192.168.0.0/16"
+    )
+    async for client in _client(settings):
+        assert (await client.get(_gettoken(FULL_APP.app_key, FULL_APP.app_secret))).status == 403
+
+
+def test_a_bad_forwarder_allow_entry_is_a_settings_problem(tmp_path: Path) -> None:
+    problems = Settings(data_dir=tmp_path, forwarder_allow="10.0.0.0/8,not-a-net").validate()
+    assert any("forwarder_allow" in p and "not-a-net" in p for p in problems)
