@@ -15,6 +15,7 @@ from dingbridge.dingtalk import ASGITransport
 from dingbridge.kv.redis import RedisKV
 from dingbridge.settings import Settings
 from dingbridge.sim.defaults import FULL_APP, WHITELIST_APP
+from dingbridge.sim.faults import parse_fault
 from dingbridge.spaces.dingtalk_settings import DingTalkInput, save_dingtalk
 from dingbridge.spaces.store import create_space
 from dingbridge.web.admin_accounts import create_admin
@@ -39,7 +40,7 @@ async def _space(app: Any, name: str, demo: Any) -> int:
 
 
 async def test_dingtalk_features_shared_through_redis(
-    tmp_path: Path, redis_url: str, sim_app: Any
+    tmp_path: Path, redis_url: str, sim_state: Any, sim_app: Any
 ) -> None:
     prefix = f"dbtest-{secrets.token_hex(4)}:"
     settings = Settings(data_dir=tmp_path / "shared", secret_key="s" * 40)
@@ -70,6 +71,18 @@ async def test_dingtalk_features_shared_through_redis(
             assert 'data-check="ip_whitelist" data-status="fail"' in shown
             assert '<code id="v-egress_ip">127.0.0.1</code>' in shown
             # A directory import started on A: B sees its progress and cannot start another.
+            # The simulator holds the first department read for a second, so the import is
+            # certainly still running when B looks (not a race with a fast import).
+            sim_state.faults.add(
+                parse_fault(
+                    {
+                        "path": "/topapi/v2/department/listsub",
+                        "kind": "latency",
+                        "seconds": 1.0,
+                        "count": 1,
+                    }
+                )
+            )
             members = f"/admin/spaces/{full}/members"
             started = await on_a.post(
                 f"/admin/spaces/{full}/directory-import",
@@ -78,12 +91,12 @@ async def test_dingtalk_features_shared_through_redis(
             assert started.status == 303
             progress = f"/admin/spaces/{full}/directory-import.json"
             state = (await on_b.get(progress)).json()
-            if state["status"] == "running":
-                again = await on_b.post(
-                    f"/admin/spaces/{full}/directory-import",
-                    form={"csrf_token": await csrf_of(on_b, members)},
-                )
-                assert "import_error=running" in (again.header("location") or "")
+            assert state["status"] == "running"
+            again = await on_b.post(
+                f"/admin/spaces/{full}/directory-import",
+                form={"csrf_token": await csrf_of(on_b, members)},
+            )
+            assert "import_error=running" in (again.header("location") or "")
             for _ in range(400):
                 state = (await on_b.get(progress)).json()
                 if state["status"] != "running":
