@@ -91,6 +91,22 @@ def handshake_calls(out_file: Path) -> int:
     return calls
 
 
+def handshake_instructions(out_file: Path) -> int:
+    """Instructions spent inside SSL handshakes (inclusive), from callgrind_annotate."""
+    text = subprocess.run(
+        ["callgrind_annotate", "--inclusive=yes", "--auto=no", "--threshold=100", str(out_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for line in text.splitlines():
+        if line.rstrip().endswith("SSL_do_handshake [" + line.rsplit("[", 1)[-1]) or (
+            ":SSL_do_handshake " in line
+        ):
+            return int(line.split()[0].replace(",", ""))
+    return 0
+
+
 def measure(
     name: str, command: list[str], port: int, work: Path, requests: int, connections: int
 ) -> int:
@@ -123,9 +139,13 @@ def measure(
     dumps = sorted(work.glob(f"{name}.callgrind.*"), key=lambda p: p.stat().st_mtime)
     total = callgrind_total(dumps[-2] if len(dumps) > 1 else dumps[-1])
     handshakes = handshake_calls(dumps[-2] if len(dumps) > 1 else dumps[-1])
-    if handshakes:  # the pool grew past its warm-up size: not a per-request cost
-        print(f"  ({name}: {handshakes} TLS handshake calls inside the counted window: again)")
-        return -1
+    if handshakes:  # the pool grew past its warm-up size: not a per-request cost, taken out
+        spent = handshake_instructions(dumps[-2] if len(dumps) > 1 else dumps[-1])
+        print(
+            f"  ({name}: {handshakes} TLS handshake calls in the window, {spent:,} "
+            "instructions, not counted)"
+        )
+        total -= spent
     per = total // requests
     print(
         f"{name:12} {per:>10,} instructions/request  ({requests} requests in {seconds:.1f}s "
@@ -199,11 +219,7 @@ def main() -> None:
                            "daemon off; master_process off;"]  # fmt: skip
             else:
                 raise SystemExit(f"unknown target {target}")
-            for _attempt in range(3):
-                result = measure(target, command, port, work, args.requests, args.connections)
-                if result > 0:
-                    results[target] = result
-                    break
+            results[target] = measure(target, command, port, work, args.requests, args.connections)
     finally:
         upstream.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
