@@ -66,7 +66,7 @@ def create_app(
         ),
         ratelimit=RateLimiter(kv),
         secret_box=secret_box,
-        templates=Templates(settings.language),
+        templates=Templates(settings.language, auto_reload=settings.development),
         announce=announce or _print,
         signin=SignInServices.build(settings, kv, secret_box, keys[0], db),
     )
