@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from dingbridge import __version__
 from dingbridge.kv import KV, create_kv
 from dingbridge.logs import AccessLogMiddleware
+from dingbridge.metrics import ServerMetrics
 from dingbridge.ratelimit import RateLimiter
 from dingbridge.sessions import SessionStore
 from dingbridge.settings import Settings, secret_keys
@@ -52,6 +53,7 @@ def create_app(
     keys = secret_keys(settings)
     secret_box = SecretBox(keys)
     db = Database(settings.effective_database_url)
+    metrics = ServerMetrics()  # per app: several apps in one process keep their own counts
     context = AppContext(
         settings=settings,
         db=db,
@@ -68,7 +70,10 @@ def create_app(
         secret_box=secret_box,
         templates=Templates(settings.language, auto_reload=settings.development),
         announce=announce or _print,
-        signin=SignInServices.build(settings, kv, secret_box, keys[0], db),
+        signin=SignInServices.build(
+            settings, kv, secret_box, keys[0], db, observer=metrics.dingtalk_call
+        ),
+        metrics=metrics,
     )
     forwarder = build_forwarder(settings) if settings.forwarder else None
 

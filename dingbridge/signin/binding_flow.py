@@ -164,16 +164,28 @@ def _dingtalk_mobile(identity: DingTalkIdentity) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class PolicyBinding:
+    """What :func:`bind_by_policy` did: ``member`` bound, or ``None`` ("ask for a mobile and a
+    code"); ``result`` says why, for the metrics: ``ok``, ``provisioned`` (a member created),
+    ``sms`` (the policy is SMS), ``no_mobile``, ``no_member``, ``member_disabled``,
+    ``member_bound_elsewhere``."""
+
+    member: Member | None
+    result: str
+
+
 async def bind_by_policy(
     session: AsyncSession, space_id: int, identity: DingTalkIdentity, policy: str
-) -> Member | None:
-    """Bind at once when the policy allows it; ``None`` means "ask for a mobile and a code"."""
+) -> PolicyBinding:
+    """Bind at once when the policy allows it; no member means "ask for a mobile and a code"."""
     if policy == "sms":
-        return None
+        return PolicyBinding(None, "sms")
     mobile = _dingtalk_mobile(identity)
     if mobile is None:
-        return None
+        return PolicyBinding(None, "no_mobile")
     member = await find_by_mobile(session, space_id, mobile)
+    result = "ok"
     if member is None and policy == "auto_provision":
         member = await add_member(
             session,
@@ -181,13 +193,16 @@ async def bind_by_policy(
             MemberInput(name=identity.name or identity.userid, mobile=mobile),
             actor=f"dingtalk:{identity.userid}",
         )
-    if member is None or member.status != "active":
-        return None
+        result = "provisioned"
+    if member is None:
+        return PolicyBinding(None, "no_member")
+    if member.status != "active":
+        return PolicyBinding(None, "member_disabled")
     try:
         await bind(session, space_id, identity, member, how=policy)
-    except BindingRefused:
-        return None
-    return member
+    except BindingRefused as refused:
+        return PolicyBinding(None, refused.reason)
+    return PolicyBinding(member, result)
 
 
 async def list_bindings(session: AsyncSession, space_id: int) -> Sequence[BindingView]:

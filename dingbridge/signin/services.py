@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dingbridge.dingtalk.caller import CallObserver
 from dingbridge.kv import KV
 from dingbridge.settings import Settings, SettingsError
 from dingbridge.signin.codes import CodeService
@@ -93,14 +94,22 @@ class SignInServices:
 
     @classmethod
     def build(
-        cls, settings: Settings, kv: KV, secret_box: SecretBox, secret_key: str, db: Database
+        cls,
+        settings: Settings,
+        kv: KV,
+        secret_box: SecretBox,
+        secret_key: str,
+        db: Database,
+        *,
+        observer: CallObserver | None = None,
     ) -> SignInServices:
+        """``observer``: given to every space's DingTalk client (the server's metrics)."""
         master = secret_key.encode()
         sender = build_sender(settings)
         return cls(
             sender=sender,
             codes=CodeService(kv, sender, hmac.new(master, b"codes", hashlib.sha256).digest()),
-            clients=DingTalkClients(settings, secret_box, KVTokenStore(kv)),
+            clients=DingTalkClients(settings, secret_box, KVTokenStore(kv), observer=observer),
             signing_key=hmac.new(master, b"signin state", hashlib.sha256).digest(),
             spaces=SpaceCache(db, kv),
         )

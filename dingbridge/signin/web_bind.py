@@ -229,6 +229,7 @@ async def verify_code(request: Request, space_id: int) -> Response:
             "none": "Ask for a code first.",
         }
         error = _t(request, messages.get(status, messages["none"])).format(tries=tries_left)
+        context.metrics.binding("sms", f"code_{status}" if status in messages else "code_other")
         return _page(request, space_id, token, pending, status=400, error=error, dead=status)
     return await _bind_and_sign_in(request, space_id, token, pending, member.id)
 
@@ -243,7 +244,9 @@ async def _bind_and_sign_in(
             assert member is not None
             await bind(session, space_id, pending.identity, member, how="sms")
     except BindingRefused as refused:
+        context.metrics.binding("sms", refused.reason)
         return refusal_page(request, space_id, refused.reason)
+    context.metrics.binding("sms", "ok")
     session_record = await create_session(context, space_id, member.id, pending.identity)
     await PendingBindings(context.kv).drop(token)
     response = RedirectResponse(pending.next_path, status_code=303)

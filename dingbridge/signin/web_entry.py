@@ -130,13 +130,23 @@ async def resolve(
             identity = await mobile_lookup(identity)
         async with context.db.transaction() as session:
             bound = await bind_by_policy(session, space_id, identity, space.binding_policy)
-            member_id = bound.id if bound is not None else None
+            member_id = bound.member.id if bound.member is not None else None
+        context.metrics.binding(space.binding_policy, bound.result)  # after the commit
     if member_id is not None:
         return Resolved(identity, member_id=member_id)
     token = await PendingBindings(context.kv).start(
         PendingBinding(space_id=space_id, identity=identity, next_path=next_path)
     )
     return Resolved(identity, pending_token=token)
+
+
+def _result(resolved: Resolved) -> str:
+    """The sign-in metric's result: signed in, or a binding to make first."""
+    return "ok" if resolved.member_id is not None else "bind_needed"
+
+
+def _oauth_flow(space: SpaceView) -> str:
+    return "oauth_v1" if space.config.api_version == "v1" else "oauth_v2"
 
 
 def client_for(context: AppContext, config: DingTalkConfig) -> Any:
@@ -210,10 +220,15 @@ async def signin_with_client_code(request: Request, space_id: int) -> Response:
 
         resolved = await resolve(context, space, identity, next_path, mobile_lookup=lookup)
     except SignInRefused as refused:
+        context.metrics.signin("in_client", refused.reason)
         return JSONResponse(
             {"error": refused.reason, "message": refusal_text(request, refused.reason)},
             status_code=refused.status,
         )
+    except Exception:
+        context.metrics.signin("in_client", "error")
+        raise
+    context.metrics.signin("in_client", _result(resolved))
     if resolved.member_id is not None:  # the session starts when the ticket comes back
         ticket = await issue_session_ticket(
             context, space_id, resolved.member_id, resolved.identity
@@ -274,16 +289,20 @@ async def _redeem_ticket(
         session = await context.member_sessions.get(session_id, space_path(space_id))
         if session is None:
             await context.member_sessions.revoke(session_id)
+            context.metrics.signin("ticket", "state_invalid")
             return refusal_page(request, space_id, "state_invalid")
+        context.metrics.signin("ticket", "ok")
         response = RedirectResponse(next_path, status_code=303)
         set_session_cookie(request, response, space_id, session_id)
         return response
     pending = await PendingBindings(context.kv).redeem_ticket(ticket, space_id)
     if pending is not None:
+        context.metrics.signin("ticket", "bind_needed")
         response = RedirectResponse(f"{space_path(space_id)}bind", status_code=303)
         set_space_cookie(request, response, space_id, PENDING_COOKIE, pending, PENDING_LIFETIME)
         return response
     # Used or expired: start over (a plain visit shows the entry page or the home).
+    context.metrics.signin("ticket", "expired")
     return RedirectResponse(next_path, status_code=303)
 
 
@@ -298,10 +317,12 @@ async def _oauth_callback(request: Request, space: SpaceView) -> Response:
         )
     except oauth_state.StateInvalid as exc:
         log.warning("space %d: OAuth callback refused: %s", space_id, exc)
+        context.metrics.signin(_oauth_flow(space), "state_invalid")
         response = refusal_page(request, space_id, "state_invalid")
         delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
         return response
     if params.get("error"):
+        context.metrics.signin(_oauth_flow(space), "cancelled")
         response = refusal_page(request, space_id, "cancelled")
         delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
         return response
@@ -315,9 +336,14 @@ async def _oauth_callback(request: Request, space: SpaceView) -> Response:
 
         resolved = await resolve(context, space, identity, next_path, mobile_lookup=lookup)
     except SignInRefused as refused:
+        context.metrics.signin(_oauth_flow(space), refused.reason)
         response = refusal_page(request, space_id, refused.reason)
         delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
         return response
+    except Exception:
+        context.metrics.signin(_oauth_flow(space), "error")
+        raise
+    context.metrics.signin(_oauth_flow(space), _result(resolved))
     if resolved.member_id is not None:
         started = await create_session(context, space_id, resolved.member_id, resolved.identity)
         response = RedirectResponse(next_path, status_code=303)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dingbridge.dingtalk import DingTalkClient, Endpoints, TokenStore, Transport
+from dingbridge.dingtalk.caller import CallObserver
 from dingbridge.dingtalk.transport import AiohttpTransport
 from dingbridge.settings import Settings
 from dingbridge.spaces.dingtalk_settings import DingTalkConfig, reveal_app_secret
@@ -51,7 +52,8 @@ def _fingerprint(config: DingTalkConfig) -> tuple[object, ...]:
 
 class DingTalkClients:
     """The registry. ``transport`` defaults to one shared aiohttp transport, created lazily
-    and closed by :meth:`aclose`; tests pass an in-process one."""
+    and closed by :meth:`aclose`; tests pass an in-process one. ``observer`` is given to every
+    client (``(path, outcome, seconds)`` per HTTP attempt: the server's metrics)."""
 
     def __init__(
         self,
@@ -60,12 +62,14 @@ class DingTalkClients:
         token_store: TokenStore,
         *,
         transport: Transport | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         self._settings = settings
         self._box = secret_box
         self._token_store = token_store
         self._transport = transport
         self._owns_transport = transport is None
+        self._observer = observer
         self._clients: dict[int, _Cached] = {}
 
     @property
@@ -108,6 +112,7 @@ class DingTalkClients:
             endpoints=self.endpoints(config),
             transport=self.transport,
             token_store=self._token_store,
+            observer=self._observer,
         )
         self._clients[config.space_id] = _Cached(fingerprint, client)
         if cached is not None:

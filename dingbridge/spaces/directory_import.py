@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.dingtalk import DingTalkClient, MemoryTokenStore, Transport, UserDetail
+from dingbridge.dingtalk.caller import CallObserver
 from dingbridge.settings import Settings, secret_keys
 from dingbridge.spaces import audit
 from dingbridge.spaces.dingtalk_clients import DingTalkClients
@@ -291,9 +292,15 @@ class DirectoryNotConfigured(ValueError):
 
 
 def client_for_space(
-    settings: Settings, box: SecretBox, stored: DingTalkConfig, transport: Transport | None
+    settings: Settings,
+    box: SecretBox,
+    stored: DingTalkConfig,
+    transport: Transport | None,
+    *,
+    observer: CallObserver | None = None,
 ) -> DingTalkClient:
-    """A client for the space's stored settings (whether or not sign-in is turned on)."""
+    """A client for the space's stored settings (whether or not sign-in is turned on);
+    ``observer`` sees each HTTP attempt (the server's metrics)."""
     if not (stored.app_key and stored.has_app_secret and stored.corp_id):
         raise DirectoryNotConfigured(
             f"space {stored.space_id}: set the CorpId, AppKey and AppSecret first "
@@ -308,6 +315,7 @@ def client_for_space(
         api_version="v1" if stored.api_version == "v1" else "v2",
         endpoints=registry.endpoints(stored),
         transport=transport,
+        observer=observer,
     )
 
 

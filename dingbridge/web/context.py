@@ -6,11 +6,12 @@ Route modules (the console here, the sign-in flows later) get it with ``get_cont
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from dingbridge.kv import KV
+from dingbridge.metrics import ServerMetrics
 from dingbridge.ratelimit import RateLimiter
 from dingbridge.sessions import SessionStore
 from dingbridge.settings import Settings
@@ -34,6 +35,8 @@ class AppContext:
     """Prints to the operator's console (stdout), never to the logs: used for the setup link."""
     signin: SignInServices
     """Sign-in flows: SMS sender, verification codes, per-space DingTalk clients."""
+    metrics: ServerMetrics = field(default_factory=ServerMetrics)
+    """This app's Prometheus counters (DingTalk calls, token fetches, sign-ins, bindings)."""
 
 
 def get_context(request: Request) -> AppContext:

@@ -62,7 +62,11 @@ async def start_import(context: AppContext, space_id: int, *, actor: str) -> dic
         stored = await load_dingtalk(session, space_id)
     try:
         client = client_for_space(
-            context.settings, context.secret_box, stored, context.signin.clients.transport
+            context.settings,
+            context.secret_box,
+            stored,
+            context.signin.clients.transport,
+            observer=context.metrics.dingtalk_call,
         )
     except DirectoryNotConfigured:
         raise ValidationFailed(

@@ -32,7 +32,7 @@ async def readyz(request: Request) -> Response:
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    body = generate_latest(REGISTRY)
+    body = generate_latest(REGISTRY) + get_context(request).metrics.render()
     forwarder = getattr(request.app.state, "forwarder", None)
     if forwarder is not None:  # dingbridge serve --forwarder: its requests and latency too
         body += forwarder.metrics.render()
