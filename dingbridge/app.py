@@ -103,7 +103,7 @@ def create_app(
     app.state.forwarder = forwarder
     if forwarder is not None:
         app.add_middleware(ForwarderRoutes, forwarder=forwarder)
-    app.add_middleware(RequestMetricsMiddleware)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _include_routers(app)

@@ -113,6 +113,18 @@ class ServerMetrics:
             ["policy", "result"],
             registry=self.registry,
         )
+        self.http_requests = Counter(
+            "dingbridge_http_requests_total",
+            "HTTP requests served",
+            ["method", "status"],
+            registry=self.registry,
+        )
+        self.http_seconds = Histogram(
+            "dingbridge_http_request_seconds",
+            "HTTP request duration",
+            ["method"],
+            registry=self.registry,
+        )
         # label children looked up once: labels() takes a lock and builds a tuple every time
         self._calls: dict[tuple[str, str], _CallSeries] = {}
 
@@ -136,6 +148,12 @@ class ServerMetrics:
         if len(self._calls) < MAX_SERIES and endpoint == path:  # templated paths: not kept
             self._calls[(path, outcome)] = series
         return series
+
+    def http_request(self, method: str, status: int, seconds: float) -> None:
+        """One HTTP request the server answered (method folded to GET/POST/HEAD/OTHER)."""
+        method = method if method in ("GET", "POST", "HEAD") else "OTHER"
+        self.http_requests.labels(method, f"{status // 100}xx").inc()
+        self.http_seconds.labels(method).observe(seconds)
 
     def signin(self, flow: str, result: str) -> None:
         self.signins.labels(flow, result).inc()

@@ -6,9 +6,9 @@ import logging
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 
 from dingbridge.logs import AccessLogMiddleware, Message
+from dingbridge.metrics import ServerMetrics
 from dingbridge.web.request_metrics import RequestMetricsMiddleware
 from tests.sim.asgi_call import call
 
@@ -18,9 +18,9 @@ async def answer_204(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-def server_errors_counted() -> float:
+def server_errors_counted(metrics: ServerMetrics) -> float:
     labels = {"method": "GET", "status": "5xx"}
-    return REGISTRY.get_sample_value("dingbridge_http_requests_total", labels) or 0.0
+    return metrics.registry.get_sample_value("dingbridge_http_requests_total", labels) or 0.0
 
 
 async def raise_before_answering(scope: Any, receive: Any, send: Any) -> None:
@@ -45,11 +45,11 @@ async def test_a_request_that_raises_is_logged_and_counted_as_500(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="dingbridge.access")
-    app = AccessLogMiddleware(RequestMetricsMiddleware(raise_before_answering))
-    before = server_errors_counted()
+    metrics = ServerMetrics()
+    app = AccessLogMiddleware(RequestMetricsMiddleware(raise_before_answering, metrics))
     with pytest.raises(RuntimeError):
         await call(app, "GET", "/boom")
-    assert server_errors_counted() == before + 1
+    assert server_errors_counted(metrics) == 1
     [line] = [r.getMessage() for r in caplog.records if r.name == "dingbridge.access"]
     assert line.startswith("GET /boom 500 ")
 
@@ -66,7 +66,7 @@ async def test_other_scope_types_pass_straight_through() -> None:
     async def send(message: Message) -> None:
         return None
 
-    await AccessLogMiddleware(RequestMetricsMiddleware(lifespan_app))(
+    await AccessLogMiddleware(RequestMetricsMiddleware(lifespan_app, ServerMetrics()))(
         {"type": "lifespan"}, receive, send
     )
     assert seen == ["lifespan"]

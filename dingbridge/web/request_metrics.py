@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
-
-from dingbridge.logs import RequestEndHook, Scope
-
-REQUESTS = Counter("dingbridge_http_requests_total", "HTTP requests served", ["method", "status"])
-LATENCY = Histogram("dingbridge_http_request_seconds", "HTTP request duration", ["method"])
+from dingbridge.logs import ASGIApp, RequestEndHook, Scope
+from dingbridge.metrics import ServerMetrics
 
 
 class RequestMetricsMiddleware(RequestEndHook):
-    """Counts each HTTP request by method and status class and observes its duration."""
+    """Counts each HTTP request by method and status class and observes its duration, in the
+    app's own :class:`ServerMetrics` (several apps in one process keep separate counts)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServerMetrics) -> None:
+        super().__init__(app)
+        self.metrics = metrics
 
     def request_finished(self, scope: Scope, status: int, seconds: float) -> None:
-        method = scope["method"] if scope["method"] in ("GET", "POST", "HEAD") else "OTHER"
-        REQUESTS.labels(method, f"{status // 100}xx").inc()
-        LATENCY.labels(method).observe(seconds)
+        self.metrics.http_request(scope["method"], status, seconds)

@@ -145,6 +145,13 @@ async def test_two_apps_in_one_process_count_apart(tmp_path: Path) -> None:
         await first.in_client(first.new_browser(), "user001")
         assert signins("in_client", "bind_needed", 1) in await metric_lines(first)
         assert not any(line.startswith("dingbridge_signins") for line in await metric_lines(second))
+        # HTTP counts are the app's own too: the second app had served one /metrics call.
+        served = [
+            line
+            for line in await metric_lines(second)
+            if line.startswith("dingbridge_http_requests_total{")
+        ]
+        assert served == ['dingbridge_http_requests_total{method="GET",status="2xx"} 1.0']
 
 
 def test_label_values_are_bounded() -> None:
