@@ -8,25 +8,16 @@ import asyncio
 import json
 import threading
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
 from dingbridge.demo import DemoUrls, run_demo
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 DINGTALK_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Mobile/15E148 AliApp(DingTalk/7.6.0) com.laiwang.DingTalk/31234567 "
@@ -66,18 +57,8 @@ def demo() -> Iterator[DemoUrls]:
     thread.join(15)
 
 
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        await browser.close()
-
-
-async def phone(chromium: Browser) -> BrowserContext:
-    return await chromium.new_context(
+async def phone(browser: Browser) -> BrowserContext:
+    return await browser.new_context(
         viewport={"width": 390, "height": 844},
         user_agent=DINGTALK_UA,
         is_mobile=True,
@@ -86,8 +67,8 @@ async def phone(chromium: Browser) -> BrowserContext:
     )
 
 
-async def pc(chromium: Browser) -> BrowserContext:
-    return await chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+async def pc(browser: Browser) -> BrowserContext:
+    return await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
 
 
 def _http(method: str, url: str) -> Any:
@@ -125,10 +106,10 @@ async def bind(page: Page, demo: DemoUrls, mobile: str) -> None:
 
 
 async def test_in_dingtalk_first_visit_binds_and_returning_is_one_call(
-    demo: DemoUrls, chromium: Browser
+    demo: DemoUrls, browser: Browser
 ) -> None:
     await http("DELETE", f"{demo.sim}/_sim/requests")
-    context = await phone(chromium)
+    context = await phone(browser)
     page = await context.new_page()
     await page.goto(demo.open_in_dingtalk("user002"))
     await bind(page, demo, "13800000002")
@@ -147,7 +128,7 @@ async def test_in_dingtalk_first_visit_binds_and_returning_is_one_call(
 
     # a new phone (no cookie): the JSAPI signs in with exactly one DingTalk call
     await http("DELETE", f"{demo.sim}/_sim/requests")
-    other = await phone(chromium)
+    other = await phone(browser)
     fresh = await other.new_page()
     await fresh.goto(demo.open_in_dingtalk("user002"))
     await fresh.wait_for_selector("#space-home", timeout=TIMEOUT)
@@ -164,8 +145,8 @@ async def test_in_dingtalk_first_visit_binds_and_returning_is_one_call(
     await other.close()
 
 
-async def test_pc_browser_through_the_oauth_page(demo: DemoUrls, chromium: Browser) -> None:
-    context = await pc(chromium)
+async def test_pc_browser_through_the_oauth_page(demo: DemoUrls, browser: Browser) -> None:
+    context = await pc(browser)
     page = await context.new_page()
     await page.goto(demo.space)
     await page.click("#dingtalk-login")
@@ -192,14 +173,14 @@ async def test_pc_browser_through_the_oauth_page(demo: DemoUrls, chromium: Brows
     await context.close()
 
 
-async def test_v1_space_in_dingtalk_and_in_a_pc_browser(demo: DemoUrls, chromium: Browser) -> None:
-    context = await phone(chromium)
+async def test_v1_space_in_dingtalk_and_in_a_pc_browser(demo: DemoUrls, browser: Browser) -> None:
+    context = await phone(browser)
     page = await context.new_page()
     await page.goto(demo.open_in_dingtalk("user003", demo.v1_space))
     await bind(page, demo, "13800000003")
     await page.wait_for_selector("#space-home", timeout=TIMEOUT)
     assert "李娜" in await page.inner_text("#who")
-    desktop = await pc(chromium)
+    desktop = await pc(browser)
     pc_page = await desktop.new_page()
     await pc_page.goto(demo.v1_space)
     await pc_page.click("#dingtalk-login")
@@ -211,8 +192,8 @@ async def test_v1_space_in_dingtalk_and_in_a_pc_browser(demo: DemoUrls, chromium
     await desktop.close()
 
 
-async def test_a_wrong_code_five_times_is_dead(demo: DemoUrls, chromium: Browser) -> None:
-    context = await phone(chromium)
+async def test_a_wrong_code_five_times_is_dead(demo: DemoUrls, browser: Browser) -> None:
+    context = await phone(browser)
     page = await context.new_page()
     await page.goto(demo.open_in_dingtalk("user005"))
     await page.wait_for_selector("#bind", timeout=TIMEOUT)
@@ -233,8 +214,8 @@ async def test_a_wrong_code_five_times_is_dead(demo: DemoUrls, chromium: Browser
     await context.close()
 
 
-async def test_an_unknown_mobile_is_refused(demo: DemoUrls, chromium: Browser) -> None:
-    context = await phone(chromium)
+async def test_an_unknown_mobile_is_refused(demo: DemoUrls, browser: Browser) -> None:
+    context = await phone(browser)
     page = await context.new_page()
     await page.goto(demo.open_in_dingtalk("user006"))
     await page.wait_for_selector("#bind", timeout=TIMEOUT)
@@ -249,8 +230,8 @@ async def test_an_unknown_mobile_is_refused(demo: DemoUrls, chromium: Browser) -
     await context.close()
 
 
-async def test_a_user_of_the_other_corp_is_refused(demo: DemoUrls, chromium: Browser) -> None:
-    context = await phone(chromium)
+async def test_a_user_of_the_other_corp_is_refused(demo: DemoUrls, browser: Browser) -> None:
+    context = await phone(browser)
     page = await context.new_page()
     await page.goto(demo.open_in_dingtalk("other001"))
     await page.wait_for_selector("#problem", state="visible", timeout=TIMEOUT)
@@ -259,11 +240,11 @@ async def test_a_user_of_the_other_corp_is_refused(demo: DemoUrls, chromium: Bro
     await context.close()
 
 
-async def test_a_disabled_member_is_refused(demo: DemoUrls, chromium: Browser) -> None:
+async def test_a_disabled_member_is_refused(demo: DemoUrls, browser: Browser) -> None:
     from dingbridge.spaces.members import find_by_mobile, set_member_status
     from dingbridge.storage.db import Database
 
-    context = await phone(chromium)
+    context = await phone(browser)
     page = await context.new_page()
     await page.goto(demo.open_in_dingtalk("user007"))
     await bind(page, demo, "13800000007")
@@ -282,8 +263,8 @@ async def test_a_disabled_member_is_refused(demo: DemoUrls, chromium: Browser) -
     await context.close()
 
 
-async def test_a_tampered_state_is_refused(demo: DemoUrls, chromium: Browser) -> None:
-    context = await pc(chromium)
+async def test_a_tampered_state_is_refused(demo: DemoUrls, browser: Browser) -> None:
+    context = await pc(browser)
     page = await context.new_page()
     await page.goto(demo.space)
     await page.click("#dingtalk-login")
