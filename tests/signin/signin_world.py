@@ -7,21 +7,21 @@ Import the fixtures into a test module: ``from tests.signin.signin_world import 
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import AsyncIterator, Mapping, MutableMapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from dingbridge.app import create_app
 from dingbridge.dingtalk import ASGITransport
+from dingbridge.kv.redis import RedisKV
 from dingbridge.settings import Settings
 from dingbridge.signin.sms.console import ConsoleSender
 from dingbridge.sim import SimState
@@ -30,10 +30,10 @@ from dingbridge.sim.defaults import DEMO_CORP_ID, FULL_APP
 from dingbridge.spaces.dingtalk_settings import DingTalkInput, save_dingtalk
 from dingbridge.spaces.members import MemberInput, add_member
 from dingbridge.spaces.store import create_space
+from tests.asgi_client import AsgiClient, Result, exchange
 
 SIM = "http://sim.test"
 SERVER = "http://127.0.0.1:8000"  # the external URL: redirect URLs the demo apps accept
-TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 MEMBERS = [
     ("张伟", "13800000001"),
     ("王秀英", "13800000002"),
@@ -42,131 +42,14 @@ MEMBERS = [
 ]
 
 
-@dataclass
-class Page:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    url: str = ""
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k == name.lower()), None)
-
-    def all_headers(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k == name.lower()]
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def token(self) -> str:
-        match = TOKEN_RE.search(self.text)
-        assert match, "no form token on the page"
-        return match.group(1)
+Page = Result  # the shared in-process client's answer, under this world's name
 
 
 @dataclass
-class Browser:
-    app: FastAPI
-    client_ip: str = "127.0.0.1"
-    cookies: dict[str, str] = field(default_factory=dict)
-    set_cookies: list[str] = field(default_factory=list)
+class Browser(AsgiClient):
+    """The shared in-process client; it leaves DingTalk's pages (the simulator) to the test."""
 
-    async def get(self, url: str, *, follow: bool = False) -> Page:
-        return await self.request("GET", url, follow=follow)
-
-    async def post(
-        self,
-        url: str,
-        form: Mapping[str, str] | None = None,
-        *,
-        json_body: Any = None,
-        follow: bool = False,
-    ) -> Page:
-        return await self.request("POST", url, form=form, json_body=json_body, follow=follow)
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        form: Mapping[str, str] | None = None,
-        json_body: Any = None,
-        follow: bool = False,
-    ) -> Page:
-        for _ in range(10):
-            page = await self._once(method, url, form, json_body)
-            location = page.header("location")
-            if not follow or page.status not in (301, 302, 303, 307, 308) or not location:
-                return page
-            if location.startswith(SIM):
-                return page  # DingTalk's page: the test plays it
-            method, url, form, json_body = "GET", location, None, None
-        raise AssertionError("too many redirects")
-
-    async def _once(
-        self, method: str, url: str, form: Mapping[str, str] | None, json_body: Any
-    ) -> Page:
-        parts = urlsplit(url)
-        body = b""
-        headers: list[tuple[bytes, bytes]] = [(b"host", b"testserver")]
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            headers.append((b"content-type", b"application/json"))
-        elif form is not None:
-            body = urlencode(form).encode()
-            headers.append((b"content-type", b"application/x-www-form-urlencoded"))
-        if body:
-            headers.append((b"content-length", str(len(body)).encode()))
-        if self.cookies:
-            cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-            headers.append((b"cookie", cookie.encode()))
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": parts.path,
-            "raw_path": parts.path.encode(),
-            "query_string": parts.query.encode(),
-            "headers": headers,
-            "client": (self.client_ip, 50000),
-            "server": ("testserver", 80),
-            "root_path": "",
-        }
-        sent = False
-        messages: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: MutableMapping[str, Any]) -> None:
-            messages.append(dict(message))
-
-        await self.app(scope, receive, send)
-        start = next(m for m in messages if m["type"] == "http.response.start")
-        out = [(k.decode().lower(), v.decode()) for k, v in start["headers"]]
-        bodies = [m for m in messages if m["type"] == "http.response.body"]
-        payload = b"".join(m.get("body", b"") for m in bodies)
-        for key, value in out:
-            if key == "set-cookie":
-                self.set_cookies.append(value)
-                jar: SimpleCookie = SimpleCookie()
-                jar.load(value)
-                for name, morsel in jar.items():
-                    if morsel["max-age"] == "0" or morsel.value in ("", '""'):
-                        self.cookies.pop(name, None)
-                    else:
-                        self.cookies[name] = morsel.value
-        return Page(start["status"], out, payload, url)
+    stop_at: tuple[str, ...] = (SIM,)
 
 
 @dataclass
@@ -233,34 +116,7 @@ class World:
 
 async def sim_get(app: Any, url: str) -> Page:
     """GET on the simulator in-process (its browser pages)."""
-    parts = urlsplit(url)
-    messages: list[dict[str, Any]] = []
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": parts.path,
-        "raw_path": parts.path.encode(),
-        "query_string": parts.query.encode(),
-        "headers": [(b"host", b"sim.test")],
-        "client": ("127.0.0.1", 50001),
-        "server": ("sim.test", 80),
-        "root_path": "",
-    }
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    await app(scope, receive, send)
-    start = next(m for m in messages if m["type"] == "http.response.start")
-    out = [(k.decode().lower(), v.decode()) for k, v in start["headers"]]
-    payload = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    return Page(start["status"], out, payload, url)
+    return await exchange(app, "GET", url, client_port=50001, host="sim.test")
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -323,3 +179,35 @@ async def open_world(settings: Settings) -> AsyncIterator[World]:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     async with open_world(world_settings(tmp_path / "data")) as opened:
         yield opened
+
+
+@pytest.fixture
+async def two_worlds(tmp_path: Path, redis_url: str) -> AsyncIterator[tuple[World, World]]:
+    """Two server instances on one data dir and one Redis (under a fresh key prefix, removed
+    afterwards), one simulator behind both; the spaces are set up once, through the first."""
+    prefix = f"dingbridge-test:{uuid.uuid4().hex}:"
+    settings = world_settings(tmp_path / "data")
+    sim = SimState.default()
+    sim_app = create_sim(sim)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        async with AsyncExitStack() as stack:
+            worlds = []
+            for _ in range(2):
+                app = create_app(
+                    settings,
+                    kv=RedisKV(aioredis.Redis.from_url(redis_url), prefix=prefix),
+                    announce=lambda _m: None,
+                )
+                await stack.enter_async_context(app.router.lifespan_context(app))
+                app.state.context.signin.clients.use_transport(ASGITransport(sim_app))  # type: ignore[arg-type]
+                world = World(app, sim, settings, Browser(app))
+                world.sim_app = sim_app
+                worlds.append(world)
+            await setup_spaces(worlds[0].app)
+            yield worlds[0], worlds[1]
+    finally:
+        keys = [key async for key in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()

@@ -5,32 +5,20 @@ with PostgreSQL."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
-from dingbridge.app import create_app
-from dingbridge.dingtalk import ASGITransport
-from dingbridge.kv.redis import RedisKV
-from dingbridge.settings import Settings
 from dingbridge.signin.space_cache import SpaceCache
-from dingbridge.sim import SimState
-from dingbridge.sim import create_app as create_sim
 from dingbridge.sim.defaults import DEMO_CORP_ID
 from dingbridge.spaces.members import find_by_mobile, set_member_status
 from dingbridge.spaces.store import rename_space
 from dingbridge.storage.db import Database
 from tests.signin.signin_world import (
-    SERVER,
-    SIM,
     Browser,
     World,
     open_world,
-    setup_spaces,
     world_settings,
 )
 from tests.signin.test_signin_admin import admin_browser, csrf_of
@@ -186,56 +174,25 @@ async def test_a_change_from_another_process_shows_at_once_or_within_the_max_age
 
 
 async def test_another_instance_sees_a_change_on_its_next_request(
-    tmp_path: Path, redis_url: str
+    two_worlds: tuple[World, World],
 ) -> None:
-    prefix = f"dingbridge-test:{uuid.uuid4().hex}:"
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        development=True,
-        external_url=SERVER,
-        dingtalk_api=SIM,
-        dingtalk_oapi=SIM,
-        dingtalk_login=SIM,
+    first_world, world = two_worlds
+    first, sim = first_world.app, first_world.sim
+    phone = await signed_in_home(world, "user001", "13800000001")
+
+    context = first.state.context
+    async with context.db.transaction() as session:
+        await rename_space(session, 10001, "另一实例改的名字", actor="test")
+    await context.signin.spaces.settle()
+    assert "另一实例改的名字" in (await phone.get("/10001/")).text
+
+    async with context.db.transaction() as session:
+        member = await find_by_mobile(session, 10001, "+8613800000001")
+        assert member is not None
+        await set_member_status(session, 10001, member.id, "disabled", actor="test")
+    await context.signin.spaces.settle()
+    assert HOME not in (await phone.get("/10001/")).text
+    refused = await world.post_code(
+        world.new_browser(), sim.issue_authcode(DEMO_CORP_ID, "user001")
     )
-    sim = SimState.default()
-    sim_app = create_sim(sim)
-    client = aioredis.Redis.from_url(redis_url)
-    try:
-        async with AsyncExitStack() as stack:
-            apps = []
-            for _ in range(2):
-                app = create_app(
-                    settings,
-                    kv=RedisKV(aioredis.Redis.from_url(redis_url), prefix=prefix),
-                    announce=lambda _m: None,
-                )
-                await stack.enter_async_context(app.router.lifespan_context(app))
-                app.state.context.signin.clients.use_transport(ASGITransport(sim_app))  # type: ignore[arg-type]
-                apps.append(app)
-            first, second = apps
-            await setup_spaces(first)
-            world = World(second, sim, settings, Browser(second))
-            world.sim_app = sim_app
-            phone = await signed_in_home(world, "user001", "13800000001")
-
-            context = first.state.context
-            async with context.db.transaction() as session:
-                await rename_space(session, 10001, "另一实例改的名字", actor="test")
-            await context.signin.spaces.settle()
-            assert "另一实例改的名字" in (await phone.get("/10001/")).text
-
-            async with context.db.transaction() as session:
-                member = await find_by_mobile(session, 10001, "+8613800000001")
-                assert member is not None
-                await set_member_status(session, 10001, member.id, "disabled", actor="test")
-            await context.signin.spaces.settle()
-            assert HOME not in (await phone.get("/10001/")).text
-            refused = await world.post_code(
-                world.new_browser(), sim.issue_authcode(DEMO_CORP_ID, "user001")
-            )
-            assert refused.status == 403
-    finally:
-        keys = [key async for key in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+    assert refused.status == 403
