@@ -30,6 +30,7 @@ from dingbridge.sim.defaults import DEMO_CORP_ID, FULL_APP
 from dingbridge.spaces.dingtalk_settings import DingTalkInput, save_dingtalk
 from dingbridge.spaces.members import MemberInput, add_member
 from dingbridge.spaces.store import create_space
+from dingbridge.web.admin_accounts import create_admin
 from tests.asgi_client import AsgiClient, Result, exchange
 
 SIM = "http://sim.test"
@@ -117,6 +118,20 @@ class World:
 async def sim_get(app: Any, url: str) -> Page:
     """GET on the simulator in-process (its browser pages)."""
     return await exchange(app, "GET", url, client_port=50001, host="sim.test")
+
+
+async def admin_browser(world: World) -> Browser:
+    """A new browser signed in to the console as a freshly created admin."""
+    async with world.context.db.transaction() as session:
+        await create_admin(session, "admin", "correct horse battery", actor="test")
+    browser = world.new_browser()
+    page = await browser.get("/admin/login")
+    done = await browser.post(
+        "/admin/login",
+        {"csrf_token": page.csrf(), "username": "admin", "password": "correct horse battery"},
+    )
+    assert done.status == 303, done.text
+    return browser
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ apps, the development outbox, cookie flags, and secrets kept out of the logs."""
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import pytest
@@ -15,31 +14,7 @@ from dingbridge.signin.binding_flow import list_bindings, set_policy
 from dingbridge.signin.codes import CodePolicy
 from dingbridge.spaces.audit import recent
 from dingbridge.spaces.members import find_by_mobile
-from dingbridge.web.admin_accounts import create_admin
-from tests.signin.signin_world import Browser, World
-
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-async def admin_browser(world: World) -> Browser:
-    async with world.context.db.transaction() as session:
-        await create_admin(session, "admin", "correct horse battery", actor="test")
-    browser = world.new_browser()
-    page = await browser.get("/admin/login")
-    csrf = CSRF_RE.search(page.text)
-    assert csrf
-    done = await browser.post(
-        "/admin/login",
-        {"csrf_token": csrf.group(1), "username": "admin", "password": "correct horse battery"},
-    )
-    assert done.status == 303, done.text
-    return browser
-
-
-def csrf_of(text: str) -> str:
-    match = CSRF_RE.search(text)
-    assert match
-    return match.group(1)
+from tests.signin.signin_world import Browser, World, admin_browser
 
 
 async def test_dingtalk_mobile_policy_binds_at_once_within_three_calls(world: World) -> None:
@@ -86,7 +61,7 @@ async def test_admin_unbinds_and_ends_sessions(world: World) -> None:
         (row,) = await list_bindings(session, 10001)
     done = await admin.post(
         f"/admin/spaces/10001/signin/bindings/{row.binding.id}/delete",
-        {"csrf_token": csrf_of(page.text)},
+        {"csrf_token": page.csrf()},
     )
     assert done.status == 303
     assert 'id="space-home"' not in (await phone.get("/10001/")).text
@@ -107,7 +82,7 @@ async def test_admin_ends_a_members_sessions(world: World) -> None:
     assert member is not None
     done = await admin.post(
         f"/admin/spaces/10001/signin/members/{member.id}/revoke",
-        {"csrf_token": csrf_of(page.text)},
+        {"csrf_token": page.csrf()},
     )
     assert done.status == 303
     assert 'id="space-home"' not in (await phone.get("/10001/")).text
@@ -118,7 +93,7 @@ async def test_admin_ends_a_members_sessions(world: World) -> None:
 async def test_admin_sets_the_policy_and_the_apps_members_see(world: World) -> None:
     admin = await admin_browser(world)
     page = await admin.get("/admin/spaces/10001/signin")
-    csrf = csrf_of(page.text)
+    csrf = page.csrf()
     assert (
         await admin.post("/admin/spaces/10001/signin/policy", {"csrf_token": csrf, "policy": "x"})
     ).status == 400

@@ -18,10 +18,10 @@ from dingbridge.storage.db import Database
 from tests.signin.signin_world import (
     Browser,
     World,
+    admin_browser,
     open_world,
     world_settings,
 )
-from tests.signin.test_signin_admin import admin_browser, csrf_of
 from tests.storage.conftest import pg_schema_url  # noqa: F401  (fixture)
 
 HOME = 'id="space-home"'
@@ -48,7 +48,7 @@ async def member_id(world: World, mobile: str) -> int:
 async def test_console_changes_show_on_the_next_page_view(world: World) -> None:
     phone = await signed_in_home(world, "user001", "13800000001")
     admin = await admin_browser(world)
-    csrf = csrf_of((await admin.get("/admin/spaces/10001")).text)
+    csrf = (await admin.get("/admin/spaces/10001")).csrf()
 
     renamed = await admin.post("/admin/spaces/10001/rename", {"csrf_token": csrf, "name": "新名字"})
     assert renamed.status == 303
@@ -87,7 +87,7 @@ async def test_console_changes_show_on_the_next_page_view(world: World) -> None:
 async def test_a_member_disabled_in_the_console_is_signed_out_at_once(world: World) -> None:
     phone = await signed_in_home(world, "user002", "13800000002")
     admin = await admin_browser(world)
-    csrf = csrf_of((await admin.get("/admin/spaces/10001")).text)
+    csrf = (await admin.get("/admin/spaces/10001")).csrf()
     member = await member_id(world, "+8613800000002")
     done = await admin.post(
         f"/admin/spaces/10001/members/{member}/status", {"csrf_token": csrf, "status": "disabled"}
@@ -103,7 +103,7 @@ async def test_a_member_disabled_in_the_console_is_signed_out_at_once(world: Wor
 async def test_a_deleted_member_is_signed_out_and_must_bind_again(world: World) -> None:
     phone = await signed_in_home(world, "user003", "13800000003")
     admin = await admin_browser(world)
-    csrf = csrf_of((await admin.get("/admin/spaces/10001")).text)
+    csrf = (await admin.get("/admin/spaces/10001")).csrf()
     member = await member_id(world, "+8613800000003")
     done = await admin.post(f"/admin/spaces/10001/members/{member}/delete", {"csrf_token": csrf})
     assert done.status == 303
@@ -118,7 +118,7 @@ async def test_an_unbound_user_must_bind_again_after_cached_sign_ins(world: Worl
     page = await admin.get("/admin/spaces/10001/signin")
     binding = page.text.split("/signin/bindings/")[1].split("/delete")[0]
     done = await admin.post(
-        f"/admin/spaces/10001/signin/bindings/{binding}/delete", {"csrf_token": csrf_of(page.text)}
+        f"/admin/spaces/10001/signin/bindings/{binding}/delete", {"csrf_token": page.csrf()}
     )
     assert done.status == 303
     again = await world.in_client(world.new_browser(), "user001")
@@ -128,7 +128,7 @@ async def test_an_unbound_user_must_bind_again_after_cached_sign_ins(world: Worl
 async def test_a_disabled_space_is_gone_at_once(world: World) -> None:
     phone = await signed_in_home(world, "user001", "13800000001")
     admin = await admin_browser(world)
-    csrf = csrf_of((await admin.get("/admin/spaces/10001")).text)
+    csrf = (await admin.get("/admin/spaces/10001")).csrf()
     done = await admin.post("/admin/spaces/10001/enabled", {"csrf_token": csrf, "enabled": "0"})
     assert done.status == 303
     assert (await phone.get("/10001/")).status == 404
