@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import httptools
 
-from dingbridge.forwarder.http_framing import response_head_from_raw
+from dingbridge.forwarder.http_framing import client_response_head
 from dingbridge.forwarder.local_responses import error_response
 from dingbridge.forwarder.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
 
@@ -54,7 +54,6 @@ class Exchange:
         "head",
         "headers",
         "interim",
-        "interim_seen",
         "keep_alive",
         "last_io",
         "local",
@@ -64,7 +63,8 @@ class Exchange:
         "replay",
         "request_done",
         "reserved",
-        "resp_raw",
+        "resp_headers",
+        "resp_reason",
         "response_done",
         "response_started",
         "retried",
@@ -106,9 +106,9 @@ class Exchange:
         self.request_done = False
         self.upstream: UpstreamConnection | None = None
         self.rparser: httptools.HttpResponseParser | None = None
-        self.resp_raw = b""
+        self.resp_reason = b""
+        self.resp_headers: list[tuple[bytes, bytes]] = []
         self.interim = False
-        self.interim_seen = False
         self.response_started = False
         self.response_done = False
         self.chunk_out = False
@@ -180,7 +180,6 @@ class Exchange:
         self.upstream = conn
         conn.owner = self
         self.rparser = httptools.HttpResponseParser(self)
-        self.resp_raw = b""
         transport = conn.transport
         assert transport is not None
         pending = self.replay if self.retried and self.replay is not None else self.body_buf
@@ -266,12 +265,7 @@ class Exchange:
         assert parser is not None
         client.batching = True  # the response head and body leave in one write
         try:
-            if self.response_started:
-                parser.feed_data(data)
-            else:  # keep the head's bytes: it is copied through (on_headers_complete)
-                raw = self.resp_raw + data if self.resp_raw else bytes(data)
-                self.resp_raw = raw
-                parser.feed_data(data)
+            parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
             if isinstance(exc.__context__, _HeadResponseDone):
                 self._response_complete()
@@ -319,20 +313,25 @@ class Exchange:
         self.last_io = self.client.loop.time()
         self.client.resume_for(PAUSE_UPSTREAM_BLOCKED)
 
-    # -- response parser callbacks (no on_status/on_header: the head is taken as bytes) ------
+    # -- response parser callbacks ---------------------------------------------------------
+    def on_status(self, reason: bytes) -> None:
+        self.resp_reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.resp_headers.append((name, value))
+
     def on_headers_complete(self) -> None:
         parser = self.rparser
         assert parser is not None
         status = parser.get_status_code()
         if status < 200:
-            self.interim = self.interim_seen = True  # 1xx interim responses are not passed on
+            self.interim = True  # 1xx interim responses are not passed on
             return
         self.status = status
-        raw, self.resp_raw = self.resp_raw, b""
-        head, self.chunk_out, self.close_delimited, self.close_after = response_head_from_raw(
-            raw,
+        head, self.chunk_out, self.close_delimited, self.close_after = client_response_head(
             status,
-            interim_seen=self.interim_seen,
+            self.resp_reason,
+            self.resp_headers,
             method=self.method,
             version=self.version,
             keep_alive=self.keep_alive,
@@ -354,6 +353,8 @@ class Exchange:
     def on_message_complete(self) -> None:
         if self.interim:
             self.interim = False
+            self.resp_headers = []
+            self.resp_reason = b""
             return
         if self.chunk_out:
             self.client.write(CHUNK_END)
