@@ -55,21 +55,31 @@ async def create_space(request: Request) -> Response:
 @router.get("/admin/spaces/{space_id}")
 async def space_page(request: Request, space_id: int) -> Response:
     await require_admin(request)
+    return await _render_space(request, space_id)
+
+
+async def _render_space(
+    request: Request,
+    space_id: int,
+    *,
+    name: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """The space page; after a refused rename it keeps the typed name and lists the problems."""
     async with get_context(request).db.session() as session:
         space = await store.get_space(session, space_id)
         members = await count_members(session, space_id)
         dingtalk = await load_dingtalk(session, space_id)
-    return await render_page(
-        request,
-        "space.html",
-        {
-            "space": space,
-            "members": members,
-            "dingtalk": dingtalk,
-            "space_url": space_url(request, space_id),
-            "name": space.name,
-        },
-    )
+    values = {
+        "space": space,
+        "members": members,
+        "dingtalk": dingtalk,
+        "space_url": space_url(request, space_id),
+        "name": space.name if name is None else name,
+    }
+    if errors is not None:
+        values["errors"] = errors
+    return await render_page(request, "space.html", values, status=400 if errors else 200)
 
 
 @router.post("/admin/spaces/{space_id}/rename")
@@ -82,23 +92,7 @@ async def rename_space(request: Request, space_id: int) -> Response:
         async with context.db.transaction() as session:
             await store.rename_space(session, space_id, name, actor=actor(user.username))
     except ValidationFailed as exc:
-        async with context.db.session() as session:
-            space = await store.get_space(session, space_id)
-            members = await count_members(session, space_id)
-            dingtalk = await load_dingtalk(session, space_id)
-        return await render_page(
-            request,
-            "space.html",
-            {
-                "space": space,
-                "members": members,
-                "dingtalk": dingtalk,
-                "space_url": space_url(request, space_id),
-                "name": name,
-                "errors": exc.problems,
-            },
-            status=400,
-        )
+        return await _render_space(request, space_id, name=name, errors=exc.problems)
     return redirect(f"/admin/spaces/{space_id}?done=saved")
 
 

@@ -131,3 +131,13 @@ async def test_space_url_names_the_space(server: Server, admin: AsgiClient) -> N
     assert (await visitor.get("/10001")).status == 308
     page = await visitor.get("/10001/")
     assert page.status == 200 and "销售部" in page.text
+
+
+async def test_a_refused_rename_keeps_the_space_and_says_why(admin: AsgiClient) -> None:
+    space = await _create_space(admin, "销售部")
+    refused = await admin.post(
+        f"{space}/rename", form={"csrf_token": await csrf_of(admin, space), "name": "  "}
+    )
+    assert refused.status == 400
+    assert 'id="error-name"' in refused.text
+    assert "销售部" in (await admin.get(space)).text  # nothing was lost
