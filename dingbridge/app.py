@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from dingbridge import __version__
+from dingbridge.accounts.setup_link import announce_setup_link
+from dingbridge.context import AppContext
 from dingbridge.kv import KV, create_kv
 from dingbridge.logs import AccessLogMiddleware
 from dingbridge.metrics import ServerMetrics
@@ -25,15 +27,15 @@ from dingbridge.ratelimit import RateLimiter
 from dingbridge.sessions import SessionStore
 from dingbridge.settings import Settings, secret_keys
 from dingbridge.signin.services import SignInServices
+from dingbridge.spaces.directory_jobs import stop_imports
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage import migrate
 from dingbridge.storage.db import Database
-from dingbridge.web.context import AppContext
-from dingbridge.web.directory_jobs import stop_imports
-from dingbridge.web.error_pages import install_error_handlers
+from dingbridge.web.csrf import CsrfMiddleware
+from dingbridge.web.errors import install_error_handlers
 from dingbridge.web.forwarder_mount import ForwarderRoutes, build_forwarder
 from dingbridge.web.request_metrics import RequestMetricsMiddleware
-from dingbridge.web.setup_link import announce_setup_link
+from dingbridge.web.security_headers import SecurityHeadersMiddleware
 from dingbridge.web.templating import Templates
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,6 @@ def create_app(
         ),
         ratelimit=RateLimiter(kv),
         secret_box=secret_box,
-        templates=Templates(settings.language, auto_reload=settings.development),
         announce=announce or _print,
         signin=SignInServices.build(
             settings, kv, secret_box, keys[0], db, observer=metrics.dingtalk_call
@@ -99,8 +100,12 @@ def create_app(
         openapi_url=None,
     )
     app.state.context = context
+    app.state.templates = Templates(settings.language, auto_reload=settings.development)
     install_error_handlers(app)
     app.state.forwarder = forwarder
+    # Inside the forwarder's prefixes (which answer for DingTalk): CSRF, security headers.
+    app.add_middleware(CsrfMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     if forwarder is not None:
         app.add_middleware(ForwarderRoutes, forwarder=forwarder)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
@@ -111,38 +116,20 @@ def create_app(
 
 
 def _include_routers(app: FastAPI) -> None:
-    from dingbridge.signin import dev_outbox, web_bind, web_entry
-    from dingbridge.web import (
-        admin_audit,
-        admin_bindings,
-        admin_dingtalk,
-        admin_directory,
-        admin_login,
-        admin_members,
-        admin_spaces,
-        admin_tokens,
-        health,
-        language,
-    )
+    from dingbridge.web import health, language
     from dingbridge.web.api import api_routers
+    from dingbridge.web.console import console_routers
+    from dingbridge.web.space import outbox, space_routers
 
     for router in (
-        # Sign-in flows (dingbridge.signin): the space entry /{space}/ and the pages under it,
-        # first because most requests are theirs (bench/signin: -25 % CPU per page view).
-        web_entry.router,
-        web_bind.router,
+        # The space pages (/{space}/...) first: most requests are theirs (bench/signin: -25 %
+        # CPU per page view when they are found first).
+        *space_routers(),
         health.router,
         language.router,
-        admin_login.router,
-        admin_spaces.router,
-        admin_members.router,
-        admin_dingtalk.router,
-        admin_audit.router,
-        admin_bindings.router,
-        admin_directory.router,
-        admin_tokens.router,
+        *console_routers(),
         *api_routers(),
-        dev_outbox.router,
+        outbox.router,
     ):
         app.include_router(router)
 

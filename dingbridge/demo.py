@@ -142,12 +142,12 @@ async def prepare_database(
     settings: Settings, sim: SimState, forwarder_url: str, admin_password: str
 ) -> None:
     """Admin, spaces 10001 (V2 via the forwarder) and 10002 (V1), members from the directory."""
+    from dingbridge.accounts.admins import create_admin
     from dingbridge.settings import secret_keys
     from dingbridge.signin.binding_flow import set_policy
     from dingbridge.spaces.dingtalk_settings import DingTalkInput, load_dingtalk, save_dingtalk
     from dingbridge.spaces.secret_box import SecretBox
     from dingbridge.spaces.store import create_space, find_space
-    from dingbridge.web.admin_accounts import create_admin
 
     await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
     box = SecretBox(secret_keys(settings))

@@ -10,11 +10,12 @@
     │   └── CsrfFailed (403)
     ├── NotFound (404)
     ├── Conflict (409)
+    ├── PayloadTooLarge (413)
     ├── TooManyRequests (429): ``retry_after`` seconds
     └── ServiceUnavailable (503)
 
 The message is shown to the user as is: write it for an admin or an employee, never put a
-secret or a stack trace in it. ``web.error_pages`` renders them as HTML or JSON.
+secret or a stack trace in it. ``web.errors`` renders them as HTML or JSON.
 """
 
 from __future__ import annotations
@@ -87,6 +88,14 @@ class Conflict(DingbridgeError):
 
     def default_message(self) -> str:
         return "This conflicts with existing data."
+
+
+class PayloadTooLarge(DingbridgeError):
+    status = 413
+    code = "payload_too_large"
+
+    def default_message(self) -> str:
+        return "The upload is too large."
 
 
 class TooManyRequests(DingbridgeError):

@@ -73,8 +73,8 @@ def register(app: typer.Typer) -> None:
         database_url: str | None = DatabaseUrlOption,
     ) -> None:
         """Create an API token and print it (only this once; it is stored hashed)."""
+        from dingbridge.accounts.api_tokens import create_token_headless
         from dingbridge.errors import ValidationFailed
-        from dingbridge.web.api_tokens import create_token_headless
 
         settings = load_settings(data_dir=data_dir, database_url=database_url)
         try:
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
         database_url: str | None = DatabaseUrlOption,
     ) -> None:
         """List the API tokens (id, name, admin, created, last used); never the tokens."""
-        from dingbridge.web.api_tokens import list_tokens_headless
+        from dingbridge.accounts.api_tokens import list_tokens_headless
 
         settings = load_settings(data_dir=data_dir, database_url=database_url)
         for info in list_tokens_headless(settings):
@@ -110,8 +110,8 @@ def register(app: typer.Typer) -> None:
         database_url: str | None = DatabaseUrlOption,
     ) -> None:
         """Revoke an API token: calls with it are refused from now on."""
+        from dingbridge.accounts.api_tokens import revoke_token_headless
         from dingbridge.errors import NotFound
-        from dingbridge.web.api_tokens import revoke_token_headless
 
         settings = load_settings(data_dir=data_dir, database_url=database_url)
         try:

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         forwarder_allow: str | None = _option("forwarder_allow", "--forwarder-allow"),
     ) -> None:
         """Run the server: admin console at /admin/, each app space at /<id>/."""
-        from dingbridge.web.server_runner import run_server
+        from dingbridge.server_runner import run_server
 
         settings = load_settings(
             host=host,

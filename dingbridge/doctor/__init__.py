@@ -2,7 +2,7 @@
 
 - :func:`run_checks` (``runner``): the pure checks on a plain :class:`DoctorConfig`.
 - :mod:`dingbridge.doctor.space_checks`: load a space's stored settings and run them
-  (``check_space``, ``test_connection``).
+  (``check_space``, ``run_connection_checks``).
 - :mod:`dingbridge.doctor.report`: text and JSON rendering.
 
 See docs/doctor.md.

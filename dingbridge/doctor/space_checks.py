@@ -1,7 +1,7 @@
 """The doctor for stored app spaces: load a space's "钉钉授权(微应用)" settings, run the pure
 checks (:func:`dingbridge.doctor.runner.run_checks`), remember the egress IP DingTalk named.
 
-- :func:`test_connection` is what the console's "测试连接 / Test connection" button calls.
+- :func:`run_connection_checks` is what the console's "测试连接 / Test connection" button calls.
 - :func:`check_space` is the same with its dependencies spelled out (tests, the CLI).
 - :func:`doctor_spaces` is the synchronous entry of ``dingbridge doctor``.
 """
@@ -34,15 +34,15 @@ __all__ = [
     "check_space",
     "doctor_config_for",
     "doctor_spaces",
+    "run_connection_checks",
     "space_url",
-    "test_connection",
 ]
 
 log = logging.getLogger(__name__)
 
 
 class DoctorContext(Protocol):
-    """What :func:`test_connection` needs from the server's ``AppContext``."""
+    """What :func:`run_connection_checks` needs from the server's ``AppContext``."""
 
     settings: Settings
     db: Database
@@ -153,7 +153,7 @@ async def check_space(
     return SpaceReport(space_id, space.name, results, egress_ip, stored.enabled)
 
 
-async def test_connection(
+async def run_connection_checks(
     context: DoctorContext,
     space_id: int,
     *,
@@ -179,9 +179,6 @@ async def test_connection(
         base_url=base_url,
     )
     return report.results
-
-
-test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 def _not_enabled(space_id: int, name: str) -> SpaceReport:

@@ -20,18 +20,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import NotFound, ValidationFailed
-from dingbridge.signin.pending import DingTalkIdentity
+from dingbridge.signin.codes import SendResult, VerifyResult
+from dingbridge.signin.pending import DingTalkIdentity, PendingBinding
 from dingbridge.signin.sms import mask_mobile
 from dingbridge.spaces import audit
 from dingbridge.spaces.members import MemberInput, add_member, find_by_mobile
-from dingbridge.spaces.mobile import InvalidMobile, normalize_mobile
+from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.storage.models import Binding, DingTalkSettingsRow, Member
+
+if TYPE_CHECKING:
+    from dingbridge.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -231,4 +236,49 @@ async def unbind(session: AsyncSession, space_id: int, binding_id: int, *, actor
     )
     await session.delete(binding)
     await session.flush()
+    return member
+
+
+async def send_binding_code(
+    context: AppContext, space_id: int, mobile: str, client_ip: str
+) -> SendResult:
+    """Step one of binding by SMS: a code to ``mobile`` when it is an active member's, else
+    a decoy that answers the same (:meth:`CodeService.send_decoy`). :class:`SmsSendError`
+    when the sender fails."""
+    async with context.db.session() as session:
+        member = await active_member_with_mobile(session, space_id, mobile)
+    number = display_mobile(mobile)
+    codes = context.signin.codes
+    if member is None:
+        return await codes.send_decoy(space_id, number, client_ip)
+    return await codes.send(space_id, number, client_ip)
+
+
+async def verify_binding_code(
+    context: AppContext, space_id: int, pending: PendingBinding, code: str
+) -> tuple[VerifyResult, int | None]:
+    """Step two: the code typed for ``pending.mobile``, and the member it proves (``None``
+    unless the result is ``ok``). For a number of no active member, every try is wrong and
+    counts in ``pending.decoy_tries`` (the caller saves ``pending``)."""
+    assert pending.mobile
+    async with context.db.session() as session:
+        member = await active_member_with_mobile(session, space_id, pending.mobile)
+    codes = context.signin.codes
+    if member is None:
+        pending.decoy_tries += 1
+        return codes.verify_decoy(pending.decoy_tries), None
+    result = await codes.verify(space_id, display_mobile(pending.mobile), code)
+    return result, (member.id if result.ok else None)
+
+
+async def bind_by_sms(
+    context: AppContext, space_id: int, identity: DingTalkIdentity, member_id: int
+) -> Member:
+    """Step three: bind the DingTalk user to the member whose mobile they proved (audited);
+    :class:`BindingRefused` when the binding cannot be made."""
+    async with context.db.transaction() as session:
+        member = await session.get(Member, member_id)
+        if member is None or member.space_id != space_id:
+            raise NotFound(f"Member {member_id} is not in space {space_id}.")
+        await bind(session, space_id, identity, member, how="sms")
     return member

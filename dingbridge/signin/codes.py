@@ -242,3 +242,32 @@ class CodeService:
             )
             return VerifyResult("dead")
         return VerifyResult("wrong", tries_left=left)
+
+    # -- decoys: what a number that is no active member's sees ---------------------------
+    async def send_decoy(self, space_id: int | str, mobile: str, client_ip: str) -> SendResult:
+        """Look like :meth:`send` to a number of no active member (the same cool-down and
+        per-IP cap), and send nothing: the answer never tells who is a member."""
+        self._check(mobile)
+        space, policy = str(space_id), self.policy
+        key = f"bind-decoy-cool:{space}:{self._mobile_id(mobile)}"
+        if not await self._kv.set_if_absent(key, b"1", ttl=policy.resend_cooldown or 1):
+            left = await self._kv.ttl(key)
+            return SendResult(
+                "cooldown", retry_after=left if left is not None else policy.resend_cooldown
+            )
+        ip_bucket = f"bind-decoy-ip:{self._mac('ip', client_ip)[:32]}"
+        ip_hits = await self._limits.hit(ip_bucket, policy.daily_per_ip, DAY)
+        if not ip_hits.allowed:
+            return SendResult("ip_limit", retry_after=ip_hits.retry_after)
+        logger.info(
+            "space %s: code asked for %s, not an active member's number: nothing sent",
+            space,
+            mask_mobile(mobile),
+        )
+        return SendResult("sent", retry_after=policy.resend_cooldown, expires_in=policy.lifetime)
+
+    def verify_decoy(self, tries: int) -> VerifyResult:
+        """Look like :meth:`verify` of a wrong code, ``tries`` being the wrong tries so far
+        (this one included) for a number that has no code."""
+        left = self.policy.max_tries - tries
+        return VerifyResult("wrong", tries_left=left) if left > 0 else VerifyResult("dead")

@@ -45,7 +45,7 @@ def run_in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaita
 
 
 def create_admin_account(settings: Settings, username: str, password: str) -> None:
-    from dingbridge.web.admin_accounts import create_admin
+    from dingbridge.accounts.admins import create_admin
 
     async def work(session: AsyncSession) -> None:
         await create_admin(session, username, password, actor=CLI_ACTOR)

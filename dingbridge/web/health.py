@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from dingbridge.web.context import get_context
+from dingbridge.context import get_context
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

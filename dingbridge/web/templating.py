@@ -52,3 +52,9 @@ class Templates:
 
     def gettext(self, request: Request, message: str) -> str:
         return translations(self.language(request)).gettext(message)
+
+
+def get_templates(request: Request) -> Templates:
+    """The templates of the app serving ``request`` (set up by ``create_app``)."""
+    templates: Templates = request.app.state.templates
+    return templates

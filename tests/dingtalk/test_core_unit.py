@@ -224,17 +224,3 @@ async def test_observer_sees_every_attempt(fake: ScriptedDingTalk) -> None:
         ("/topapi/v2/user/get", "ServerBusy:-1"),
         ("/topapi/v2/user/get", "ok"),
     ]
-
-
-def test_package_imports_no_web_framework_or_storage() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, dingbridge.dingtalk, dingbridge.dingtalk.callback_crypto;"
-        "bad = ('starlette', 'fastapi', 'uvicorn', 'sqlalchemy', 'redis', 'aiosqlite', 'psycopg',"
-        " 'dingbridge.sim', 'dingbridge.storage', 'dingbridge.web');"
-        "print([m for m in sys.modules if m.startswith(bad)])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

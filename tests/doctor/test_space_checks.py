@@ -57,7 +57,7 @@ def set_up_space(settings: Settings, app: DemoApp, *, enabled: bool = True, **ch
 
 @dataclass
 class Context:
-    """What the console's AppContext offers test_connection."""
+    """What the console's AppContext offers run_connection_checks."""
 
     settings: Settings
     db: Database
@@ -88,7 +88,7 @@ async def test_connection_saves_the_egress_ip_dingtalk_named(
     # The server's shared DingTalk transport (context.signin.clients) is used when present.
     signin = SimpleNamespace(clients=SimpleNamespace(transport=ASGITransport(sim_app)))
     context = Context(settings, db, SecretBox(secret_keys(settings)), signin)
-    results = await space_checks.test_connection(context, space_id)
+    results = await space_checks.run_connection_checks(context, space_id)
     assert by_id(results)["ip_whitelist"].status is Status.FAIL
     async with db.session() as session:
         stored = await load_dingtalk(session, space_id)
@@ -233,7 +233,7 @@ async def test_connection_checks_the_url_the_browser_used(
     no_external = settings.replace(external_url=None)
     context = Context(no_external, db_for(settings), SecretBox(secret_keys(settings)))
     results = by_id(
-        await space_checks.test_connection(
+        await space_checks.run_connection_checks(
             context,
             space_id,
             base_url="http://console.example.test/",

@@ -19,6 +19,7 @@ import pytest
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
+from dingbridge.accounts.admins import create_admin
 from dingbridge.app import create_app
 from dingbridge.dingtalk import ASGITransport
 from dingbridge.kv.redis import RedisKV
@@ -30,7 +31,6 @@ from dingbridge.sim.defaults import DEMO_CORP_ID, FULL_APP
 from dingbridge.spaces.dingtalk_settings import DingTalkInput, save_dingtalk
 from dingbridge.spaces.members import MemberInput, add_member
 from dingbridge.spaces.store import create_space
-from dingbridge.web.admin_accounts import create_admin
 from tests.asgi_client import AsgiClient, Result, exchange
 
 SIM = "http://sim.test"

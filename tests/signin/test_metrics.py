@@ -179,7 +179,7 @@ def test_label_values_are_bounded() -> None:
 async def test_a_directory_import_counts_its_dingtalk_calls(world: World) -> None:
     import asyncio
 
-    from dingbridge.web.directory_jobs import import_state, start_import
+    from dingbridge.spaces.directory_jobs import import_state, start_import
 
     await start_import(world.context, 10001, actor="test")
     for _ in range(400):  # it runs in the background

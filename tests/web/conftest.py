@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
+from dingbridge.accounts.admins import create_admin
 from dingbridge.app import create_app
 from dingbridge.settings import Settings
-from dingbridge.web.admin_accounts import create_admin
 from tests.asgi_client import AsgiClient, Result
 
 __all__ = ["AsgiClient", "Result"]  # the shared in-process client, under this folder's names

@@ -122,7 +122,7 @@ async def test_login_form_needs_csrf_token(server: Server, admin: AsgiClient) ->
 
 
 async def test_session_cookie_flags(server: Server) -> None:
-    from dingbridge.web.admin_accounts import create_admin
+    from dingbridge.accounts.admins import create_admin
 
     async with server.app.state.context.db.transaction() as session:
         await create_admin(session, "admin", ADMIN_PASSWORD, actor="t")

@@ -162,7 +162,7 @@ async def test_one_connection_test_at_a_time(server: Server, admin: AsgiClient) 
 async def test_without_the_doctor_the_button_says_not_available(
     server: Server, admin: AsgiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dingbridge.web import admin_dingtalk
+    from dingbridge.web.console import dingtalk as admin_dingtalk
 
     monkeypatch.setattr(admin_dingtalk, "available", lambda: False)
     space_id = await space_for(server, FULL_APP)

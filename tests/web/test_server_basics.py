@@ -73,7 +73,7 @@ def test_windows_gets_the_selector_loop_psycopg_needs(monkeypatch: pytest.Monkey
     # PostgreSQL) cannot work; without uvloop the server must ask for the selector loop there.
     import importlib.util
 
-    from dingbridge.web import server_runner
+    from dingbridge import server_runner
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(

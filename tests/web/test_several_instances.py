@@ -7,10 +7,10 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from dingbridge.accounts.admins import create_admin
 from dingbridge.app import create_app
 from dingbridge.kv.redis import RedisKV
 from dingbridge.settings import Settings
-from dingbridge.web.admin_accounts import create_admin
 from tests.web.conftest import ADMIN_PASSWORD, AsgiClient, csrf_of, login
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from dingbridge.accounts.admins import create_admin
 from dingbridge.app import create_app
 from dingbridge.dingtalk import ASGITransport
 from dingbridge.kv.redis import RedisKV
@@ -18,7 +19,6 @@ from dingbridge.sim.defaults import FULL_APP, WHITELIST_APP
 from dingbridge.sim.faults import parse_fault
 from dingbridge.spaces.dingtalk_settings import DingTalkInput, save_dingtalk
 from dingbridge.spaces.store import create_space
-from dingbridge.web.admin_accounts import create_admin
 from tests.web.conftest import ADMIN_PASSWORD, AsgiClient, csrf_of, login
 from tests.web.test_api_auth import bearer, new_token
 

@@ -1,0 +1,138 @@
+"""A member's signed-in session in one space: what it stands for, how it starts and ends.
+
+The session lives in the shared :class:`~dingbridge.sessions.SessionStore` (idle and absolute
+timeouts there), path ``/{space}/``, subject ``"{space}:{member}"`` so an admin can end all of
+a member's sessions. Every page view checks the member (through
+:mod:`dingbridge.signin.space_cache`, which drops a space's entry when one of its members
+changes): a disabled or deleted member is signed out at once, and their sessions are ended.
+The cookie that carries the session id is the web layer's (:mod:`dingbridge.web.space.cookies`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dingbridge.errors import NotFound
+from dingbridge.sessions import Session
+from dingbridge.signin.binding_flow import unbind
+from dingbridge.signin.pending import DingTalkIdentity
+from dingbridge.signin.space_cache import MemberView
+from dingbridge.spaces import audit
+from dingbridge.spaces.members import get_member
+
+if TYPE_CHECKING:
+    from dingbridge.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def space_path(space_id: int) -> str:
+    return f"/{space_id}/"
+
+
+def subject(space_id: int, member_id: int) -> str:
+    return f"{space_id}:{member_id}"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    member: MemberView
+    session: Session
+
+    @property
+    def corp_id(self) -> str:
+        return str(self.session.data.get("corp_id", ""))
+
+    @property
+    def userid(self) -> str:
+        return str(self.session.data.get("userid", ""))
+
+    def form_token(self, key: bytes) -> str:
+        """A per-session token for the sign-out form (CSRF)."""
+        return hmac.new(key, self.session.handle.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _session_data(member_id: int, identity: DingTalkIdentity) -> dict[str, Any]:
+    return {"member_id": member_id, "corp_id": identity.corp_id, "userid": identity.userid}
+
+
+async def create_session(
+    context: AppContext, space_id: int, member_id: int, identity: DingTalkIdentity
+) -> Session:
+    """A new session (fresh id: never one the browser brought)."""
+    return await context.member_sessions.create(
+        "member",
+        subject(space_id, member_id),
+        space_path(space_id),
+        _session_data(member_id, identity),
+    )
+
+
+async def issue_session_ticket(
+    context: AppContext, space_id: int, member_id: int, identity: DingTalkIdentity
+) -> str:
+    """A one-time ticket for the URL that starts the session when the browser brings it back
+    (in-client sign-in: some WebViews drop cookies set on fetch responses)."""
+    return await context.member_sessions.issue_start_ticket(
+        "member",
+        subject(space_id, member_id),
+        space_path(space_id),
+        _session_data(member_id, identity),
+    )
+
+
+async def signed_in(context: AppContext, space_id: int, session_id: str) -> SignedIn | None:
+    """The session ``session_id`` of an active member of this space, or ``None`` (the
+    sessions of a member found disabled or deleted are ended)."""
+    if not session_id:
+        return None
+    session = await context.member_sessions.get(session_id, space_path(space_id))
+    if session is None or session.kind != "member":
+        return None
+    member_id = int(session.data.get("member_id", 0))
+    try:
+        member = await context.signin.spaces.member(space_id, member_id)
+    except NotFound:  # the space was disabled or deleted
+        return None
+    if member is None or not member.active:
+        await context.member_sessions.revoke_subject("member", session.subject)
+        return None
+    return SignedIn(member, session)
+
+
+async def revoke_member_sessions(context: AppContext, space_id: int, member_id: int) -> int:
+    return await context.member_sessions.revoke_subject("member", subject(space_id, member_id))
+
+
+async def end_member_sessions(
+    context: AppContext, space_id: int, member_id: int, *, actor: str
+) -> int:
+    """An admin ends every session of a member (audited); the number of sessions ended."""
+    async with context.db.transaction() as session:
+        member = await get_member(session, space_id, member_id)
+        ended = await revoke_member_sessions(context, space_id, member.id)
+        await audit.record(
+            session,
+            actor,
+            "member.sessions_revoked",
+            f"space:{space_id}/member:{member_id}",
+            {"name": member.name, "sessions": ended},
+        )
+    return ended
+
+
+async def unbind_and_sign_out(
+    context: AppContext, space_id: int, binding_id: int, *, actor: str
+) -> int:
+    """Remove a binding (audited) and end the member's sessions; the sessions ended."""
+    async with context.db.transaction() as session:
+        member = await unbind(session, space_id, binding_id, actor=actor)
+    ended = await revoke_member_sessions(context, space_id, member.id)
+    log.info(
+        "space %d: binding %d removed by %s (%d sessions ended)", space_id, binding_id, actor, ended
+    )
+    return ended

@@ -1,0 +1,37 @@
+"""The admin console under ``/admin/``: one module per page group (``login``, ``spaces``,
+``members``, ``dingtalk``, ``signin_policy``, ``apps``, ``directory``, ``audit``, ``tokens``),
+plus the console's session cookie (``session``) and page rendering (``pages``).
+
+Route modules parse the request, call one domain function, and render; CSRF is checked for
+every unsafe request by :mod:`dingbridge.web.csrf`, not in each handler.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def console_routers() -> tuple[APIRouter, ...]:
+    from dingbridge.web.console import (
+        apps,
+        audit,
+        dingtalk,
+        directory,
+        login,
+        members,
+        signin_policy,
+        spaces,
+        tokens,
+    )
+
+    return (
+        login.router,
+        spaces.router,
+        members.router,
+        dingtalk.router,
+        audit.router,
+        signin_policy.router,
+        apps.router,
+        directory.router,
+        tokens.router,
+    )
