@@ -9,8 +9,9 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from dingbridge.i18n import LANGUAGE_NAMES, html_lang, translations
 from dingbridge.settings import LANGUAGES
-from dingbridge.web.i18n import LANGUAGE_NAMES, html_lang, request_language, translations
+from dingbridge.web.i18n import request_language
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel.messages.extract import extract_from_dir
 
-from dingbridge.web.i18n import TEMPLATE_MESSAGES_OPTIONS, translations
+from dingbridge.i18n import TEMPLATE_MESSAGES_OPTIONS, translations
 from dingbridge.web.templating import TEMPLATE_DIR
 from tests.web.conftest import AsgiClient, csrf_of
 
@@ -27,7 +27,7 @@ def test_every_template_message_is_translated_to_chinese() -> None:
         and m not in ("ID", "AppKey (Client ID)", "AppSecret (Client Secret)")
     )
     assert untranslated == [], (
-        "add a Chinese msgstr for these to dingbridge/web/i18n/zh_CN/LC_MESSAGES/messages.po "
+        "add a Chinese msgstr for these to dingbridge/i18n/zh_CN/LC_MESSAGES/messages.po "
         "(see docs/server.md, Messages)"
     )
 
