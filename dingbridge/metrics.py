@@ -2,7 +2,8 @@
 
 One :class:`ServerMetrics` per app (``create_app``), each with its own ``CollectorRegistry``,
 so several apps in one process (the tests) never share counts or collide on names; the
-``/metrics`` route renders it after the default registry (HTTP request metrics).
+``/metrics`` route renders it after the default registry (the process and Python collectors;
+HTTP request counts are in this registry too, see ``web/request_metrics.py``).
 
 Every label value is bounded: endpoints are the API paths our code calls (the two with an id in
 the path are reduced to their template), outcomes are "ok", "transport:<kind>" or DingTalk's

@@ -7,8 +7,6 @@ sharing a Redis store shares the limits.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from dingbridge.kv import KV
@@ -29,13 +27,12 @@ class RateLimitResult:
 class RateLimiter:
     """Counts hits per bucket name (e.g. ``"admin-login:ip:127.0.0.1"``).
 
-    Windows are timed by the store's TTLs (the KV's clock, or Redis), so ``clock`` is only
-    kept for callers that pass one; bucket names should include what the limit is about.
+    Windows are timed by the store's TTLs (the KV's clock, or Redis); bucket names should
+    include what the limit is about.
     """
 
-    def __init__(self, kv: KV, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, kv: KV) -> None:
         self._kv = kv
-        self._clock = clock
 
     @staticmethod
     def _check(limit: int, window: float) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import NotFound, ValidationFailed
+from dingbridge.names import clean_name
 from dingbridge.settings import Settings
 from dingbridge.spaces import audit
 from dingbridge.spaces.headless import run_in_transaction
@@ -44,12 +45,7 @@ def hash_token(token: str) -> str:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise ValidationFailed({"name": "The name is required."})
-    if len(cleaned) > MAX_NAME:
-        raise ValidationFailed({"name": f"The name is longer than {MAX_NAME} characters."})
-    return cleaned
+    return clean_name(name, MAX_NAME)
 
 
 async def create_token(

@@ -9,17 +9,13 @@ refuse, with its explanation of the missing prefix.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from dingbridge.dingtalk import Endpoints, ForwardAddressError, Transport
+from dingbridge.dingtalk.identifiers import is_agent_id, is_app_key, is_corp_id
 from dingbridge.doctor.results import CheckResult, Status, Text
 
 __all__ = ["DoctorConfig", "check_config", "endpoints_for"]
-
-_CORP_ID = re.compile(r"ding[0-9A-Za-z]{6,60}")
-_AGENT_ID = re.compile(r"[0-9]{1,20}")
-_APP_KEY = re.compile(r"[0-9A-Za-z_\-]{4,64}")
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ def _problems(config: DoctorConfig) -> list[Text]:
                 "(not the app page).",
             )
         )
-    elif not _CORP_ID.fullmatch(corp_id):
+    elif not is_corp_id(corp_id):
         problems.append(
             Text(
                 f"企业ID {corp_id!r} 格式不对：应以 ding 开头，后接字母和数字。",
@@ -96,14 +92,14 @@ def _problems(config: DoctorConfig) -> list[Text]:
         )
     if not agent_id:
         problems.append(Text("未填写 AgentId", "AgentId is empty") + _WHERE)
-    elif not _AGENT_ID.fullmatch(agent_id):
+    elif not is_agent_id(agent_id):
         problems.append(
             Text(f"AgentId {agent_id!r} 应为纯数字", f"AgentId {agent_id!r} must be digits only")
             + _WHERE
         )
     if not app_key:
         problems.append(Text("未填写 AppKey (Client ID)", "AppKey (Client ID) is empty") + _WHERE)
-    elif not _APP_KEY.fullmatch(app_key):
+    elif not is_app_key(app_key):
         problems.append(
             Text(
                 f"AppKey {app_key!r} 含有不允许的字符（只能是字母、数字、- 和 _）",

@@ -113,7 +113,7 @@ class ClientConnection(asyncio.Protocol):
 
     # -- request parser callbacks ----------------------------------------------------------
     def on_message_begin(self) -> None:
-        self.parsing = Exchange(self, self.loop.time())
+        self.parsing = Exchange(self, self.forwarder, self.loop.time())
 
     def on_url(self, url: bytes) -> None:
         exchange = self.parsing

@@ -8,7 +8,9 @@ response parser (httptools calls ``on_status``/``on_header``/... on it).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httptools
 
@@ -17,7 +19,9 @@ from dingbridge.forwarder.local_responses import error_response
 from dingbridge.forwarder.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
 
 if TYPE_CHECKING:
-    from dingbridge.forwarder.client_connection import ClientConnection
+    from dingbridge.forwarder.access_log import AccessLog
+    from dingbridge.forwarder.metrics import ForwarderMetrics
+    from dingbridge.forwarder.settings import ForwarderSettings
 
 REPLAY_LIMIT = 64 * 1024
 BUFFER_LIMIT = 256 * 1024
@@ -32,6 +36,37 @@ PAUSE_QUEUED = 4  # a pipelined request waits for the active one
 
 class _HeadResponseDone(Exception):
     """Raised from on_headers_complete to stop the parser after a HEAD response's headers."""
+
+
+class ExchangeClient(Protocol):
+    """What an exchange needs of the client connection it answers."""
+
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport | None
+    active: Exchange | None
+    feeding: bool
+    batching: bool
+    write_paused: bool
+    peer: str
+
+    def write(self, data: bytes) -> None: ...
+    def flush(self) -> None: ...
+    def exchange_finished(self, exchange: Exchange, keep_alive: bool) -> None: ...
+    def pause_for(self, reason: int) -> None: ...
+    def resume_for(self, reason: int) -> None: ...
+    def abort(self) -> None: ...
+
+
+class ExchangeHost(Protocol):
+    """What an exchange needs of the forwarder that runs it."""
+
+    settings: ForwarderSettings
+    metrics: ForwarderMetrics
+    access_log: AccessLog
+    watched: set[Exchange]
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]: ...
+    def answer_reserved(self, exchange: Exchange) -> None: ...
 
 
 class Exchange:
@@ -53,6 +88,7 @@ class Exchange:
         "finished",
         "head",
         "headers",
+        "host",
         "interim",
         "keep_alive",
         "last_io",
@@ -81,8 +117,9 @@ class Exchange:
         "write_blocked_since",
     )
 
-    def __init__(self, client: ClientConnection, t0: float) -> None:
+    def __init__(self, client: ExchangeClient, host: ExchangeHost, t0: float) -> None:
         self.client = client
+        self.host = host
         self.t0 = t0
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
@@ -137,7 +174,9 @@ class Exchange:
         """Write a locally made response now (the exchange is active)."""
         if self.finished:
             return
-        self.client.transport.write(response)  # type: ignore[union-attr]
+        transport = self.client.transport
+        if transport is not None:
+            transport.write(response)
         self.bytes_out += len(response)
         self.status = status
         self.response_started = self.response_done = True
@@ -153,17 +192,19 @@ class Exchange:
             self.answer_local(self.local, self.status)
             return
         if self.reserved is not None:
-            self.client.forwarder.answer_reserved(self)
+            self.host.answer_reserved(self)
             return
         if self.expect_continue and not self.request_done:
-            self.client.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+            transport = self.client.transport
+            if transport is not None:
+                transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         pool = self.pool
         assert pool is not None
         conn = pool.take_idle()
         if conn is not None:
             self.bind(conn)
         else:
-            self.client.forwarder.spawn(self._acquire(pool, fresh=False))
+            self.host.spawn(self._acquire(pool, fresh=False))
 
     async def _acquire(self, pool: UpstreamPool, fresh: bool) -> None:
         try:
@@ -198,7 +239,7 @@ class Exchange:
         self.t_sent = self.last_io = client.loop.time()
         if client.write_paused:
             transport.pause_reading()
-        client.forwarder.watched.add(self)
+        self.host.watched.add(self)
 
     def flush_upstream(self) -> None:
         """Write what the last client read produced for the upstream in one go."""
@@ -231,7 +272,7 @@ class Exchange:
         self.bytes_in += len(body)
         if self.local is not None or self.reserved is not None or self.response_done:
             return
-        if self.bytes_in > self.client.forwarder.settings.max_body_bytes:
+        if self.bytes_in > self.host.settings.max_body_bytes:
             self.too_large()
             return
         if self.chunked_in:
@@ -254,7 +295,7 @@ class Exchange:
             self.finish(close=self.local_close)
 
     def too_large(self) -> None:
-        limit = self.client.forwarder.settings.max_body_bytes
+        limit = self.host.settings.max_body_bytes
         self.fail(413, "body_too_large", f"request body is larger than {limit} bytes", close=True)
 
     # -- upstream events (ConnectionOwner) -------------------------------------------------
@@ -297,7 +338,7 @@ class Exchange:
             and not self.interim
         ):
             self.retried = True  # a pooled connection the upstream had already closed
-            self.client.forwarder.spawn(self._acquire(pool, fresh=True))
+            self.host.spawn(self._acquire(pool, fresh=True))
             return
         detail = "the upstream closed the connection before the response was complete"
         if exc is not None:
@@ -366,7 +407,7 @@ class Exchange:
     def _response_complete(self) -> None:
         self.response_done = True
         loop = self.client.loop
-        forwarder = self.client.forwarder
+        forwarder = self.host
         pool = self.pool
         assert pool is not None
         forwarder.metrics.observe_upstream_latency(pool.upstream.name, loop.time() - self.t_sent)
@@ -383,7 +424,7 @@ class Exchange:
         """Called about every quarter timeout by the forwarder's ticker while bound."""
         if self.finished or self.response_done or self.upstream is None:
             return
-        settings = self.client.forwarder.settings
+        settings = self.host.settings
         if self.write_blocked_since:
             if now - self.write_blocked_since >= settings.write_timeout:
                 self.fail(
@@ -405,7 +446,7 @@ class Exchange:
         self.error = kind
         pool = self.pool
         if pool is not None and status != 413:
-            self.client.forwarder.metrics.count_upstream_error(pool.upstream.name, kind)
+            self.host.metrics.count_upstream_error(pool.upstream.name, kind)
         conn, self.upstream = self.upstream, None
         self.up_batch.clear()
         if conn is not None and pool is not None:
@@ -442,7 +483,7 @@ class Exchange:
         self.finished = True
         self.rparser = None  # the parser refers back to this exchange: break the cycle
         client = self.client
-        forwarder = client.forwarder
+        forwarder = self.host
         forwarder.watched.discard(self)
         forwarder.metrics.count_request(self.route_name, self.status)
         access_log = forwarder.access_log

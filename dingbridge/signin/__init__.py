@@ -1,1 +1,3 @@
-"""Signing in: verification codes, SMS senders, and (later) the DingTalk sign-in flows."""
+"""Signing in: who a DingTalk user is (identity, resolve), bindings and SMS codes, member
+sessions, OAuth state, pending bindings, the space cache and the SMS senders. The pages are
+``dingbridge.web.space``."""

@@ -98,7 +98,8 @@ class VerifyResult:
 
 
 class CodeService:
-    """Sends and checks codes. ``key`` is the server secret (at least 16 bytes)."""
+    """Sends and checks codes. ``key``: the codes key (:class:`dingbridge.keys.SignInKeys`,
+    at least 16 bytes)."""
 
     def __init__(
         self,
@@ -112,10 +113,10 @@ class CodeService:
             raise ValueError("the code key must be at least 16 bytes")
         self._kv = kv
         self._sender = sender
-        self._key = hmac.new(key, b"dingbridge verification codes", hashlib.sha256).digest()
+        self._key = key
         self._clock = clock
         self.policy = policy or CodePolicy()
-        self._limits = RateLimiter(kv, clock)
+        self._limits = RateLimiter(kv)
         self._sender_kind = str(getattr(sender, "kind", type(sender).__name__))
 
     # -- keys and hashes ----------------------------------------------------------------

@@ -5,15 +5,13 @@
   "短信服务配置有误，请联系管理员" (binding by SMS then fails clearly, nothing else breaks).
 - ``codes``: the verification-code service on the shared KV.
 - ``clients``: the per-space DingTalk client registry, app tokens on the KV.
-- ``signing_key``: HMAC key for the OAuth ``state`` cookie (derived from the server secret).
+- ``keys``: the sign-in flows' keys, one per purpose (:mod:`dingbridge.keys`).
 - ``spaces``: the in-process cache of what the sign-in pages read of a space, its members and
   bindings (``space_cache``), dropped on every committed change and shared through the KV.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Mapping
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dingbridge.dingtalk.caller import CallObserver
+from dingbridge.keys import SignInKeys
 from dingbridge.kv import KV
 from dingbridge.settings import Settings, SettingsError
 from dingbridge.signin.codes import CodeService
@@ -84,7 +83,7 @@ class SignInServices:
     sender: SmsSender
     codes: CodeService
     clients: DingTalkClients
-    signing_key: bytes
+    keys: SignInKeys
     spaces: SpaceCache
 
     @property
@@ -104,13 +103,13 @@ class SignInServices:
         observer: CallObserver | None = None,
     ) -> SignInServices:
         """``observer``: given to every space's DingTalk client (the server's metrics)."""
-        master = secret_key.encode()
+        keys = SignInKeys.derive(secret_key)
         sender = build_sender(settings)
         return cls(
             sender=sender,
-            codes=CodeService(kv, sender, hmac.new(master, b"codes", hashlib.sha256).digest()),
+            codes=CodeService(kv, sender, keys.codes),
             clients=DingTalkClients(settings, secret_box, KVTokenStore(kv), observer=observer),
-            signing_key=hmac.new(master, b"signin state", hashlib.sha256).digest(),
+            keys=keys,
             spaces=SpaceCache(db, kv),
         )
 

@@ -6,7 +6,6 @@ on every instance. The AppSecret leaves this module only through :func:`reveal_a
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dingbridge.dingtalk.identifiers import is_agent_id, is_app_key, is_corp_id
 from dingbridge.errors import ValidationFailed
 from dingbridge.spaces import audit
 from dingbridge.spaces.secret_box import SecretBox
@@ -23,9 +23,6 @@ from dingbridge.storage.models import DingTalkSettingsRow
 API_VERSIONS = ("v2", "v1")
 API_PREFIX = "/api-dingtalk-com/"
 OAPI_PREFIX = "/oapi-dingtalk-com/"
-_CORP_ID = re.compile(r"ding[0-9A-Za-z]{6,60}")
-_AGENT_ID = re.compile(r"[0-9]{1,20}")
-_APP_KEY = re.compile(r"[0-9A-Za-z_\-]{4,64}")
 
 
 @dataclass(frozen=True)
@@ -144,11 +141,11 @@ def validate_input(data: DingTalkInput, *, has_stored_secret: bool) -> dict[str,
     if len(data.corp_name.strip()) > 200:
         problems["corp_name"] = "The company name is longer than 200 characters."
     corp_id, agent_id, app_key = data.corp_id.strip(), data.agent_id.strip(), data.app_key.strip()
-    if corp_id and not _CORP_ID.fullmatch(corp_id):
+    if corp_id and not is_corp_id(corp_id):
         problems["corp_id"] = "A CorpId starts with 'ding' followed by letters and digits."
-    if agent_id and not _AGENT_ID.fullmatch(agent_id):
+    if agent_id and not is_agent_id(agent_id):
         problems["agent_id"] = "The AgentId is a number (digits only)."
-    if app_key and not _APP_KEY.fullmatch(app_key):
+    if app_key and not is_app_key(app_key):
         problems["app_key"] = "The AppKey has letters, digits, '-' or '_' only."
     secret = data.app_secret.strip()
     if secret and (len(secret) > 200 or any(c.isspace() for c in secret)):

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import NotFound, ValidationFailed
 from dingbridge.spaces import audit
-from dingbridge.spaces.mobile import InvalidMobile, normalize_mobile
+from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.spaces.store import get_space
 from dingbridge.storage.models import Member
 
@@ -29,6 +29,17 @@ class MemberInput:
     email: str = ""
     role: str = ""
     status: str = "active"
+
+    @classmethod
+    def of(cls, member: Member) -> MemberInput:
+        """The member as the edit form shows it (the mobile as people write it)."""
+        return cls(
+            name=member.name,
+            mobile=display_mobile(member.mobile),
+            email=member.email or "",
+            role=member.role,
+            status=member.status,
+        )
 
 
 @dataclass(frozen=True)
@@ -181,3 +192,12 @@ async def count_members(session: AsyncSession, space_id: int) -> int:
         select(func.count()).select_from(Member).where(Member.space_id == space_id)
     )
     return int(total or 0)
+
+
+async def patch_member(
+    session: AsyncSession, space_id: int, member_id: int, changes: dict[str, str], *, actor: str
+) -> Member:
+    """Change only the fields in ``changes`` (validated as a whole, audited)."""
+    member = await get_member(session, space_id, member_id)
+    data = MemberInput(**{**MemberInput.of(member).__dict__, **changes})
+    return await edit_member(session, space_id, member_id, data, actor=actor)

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dingbridge.errors import Conflict, NotFound, ValidationFailed
+from dingbridge.errors import Conflict, NotFound
+from dingbridge.names import clean_name
 from dingbridge.spaces import audit
 from dingbridge.storage.models import FIRST_SPACE_ID, DingTalkSettingsRow, Member, Space
 
@@ -24,12 +25,7 @@ class SpaceSummary:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise ValidationFailed({"name": "The name is required."})
-    if len(cleaned) > MAX_NAME:
-        raise ValidationFailed({"name": f"The name is longer than {MAX_NAME} characters."})
-    return cleaned
+    return clean_name(name, MAX_NAME)
 
 
 async def create_space(session: AsyncSession, name: str, *, actor: str) -> Space:

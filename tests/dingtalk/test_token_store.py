@@ -6,9 +6,10 @@ import pytest
 
 from dingbridge.dingtalk.token_cache import MemoryTokenStore
 from tests.dingtalk.token_store_conformance import TokenStoreConformance
+from tests.kv.backends import FakeClock
 
 
 class TestMemoryTokenStore(TokenStoreConformance):
     @pytest.fixture
-    def token_store(self) -> MemoryTokenStore:
-        return MemoryTokenStore()
+    def token_store(self, clock: FakeClock) -> MemoryTokenStore:
+        return MemoryTokenStore(clock=clock)

@@ -1,20 +1,42 @@
 """Conformance suite for TokenStore implementations (memory here; Redis reuses it).
 
-Use it by subclassing and providing a ``token_store`` fixture::
+Use it by subclassing and providing a ``token_store`` fixture, and a ``pass_time`` fixture
+(an async function of seconds) when the store keeps its own time: in-process stores take the
+default, which advances the fake clock the ``clock`` fixture gives them::
 
     class TestRedisTokenStore(TokenStoreConformance):
         @pytest.fixture
         async def token_store(self, redis_url): ...
+
+        @pytest.fixture
+        def pass_time(self): return asyncio.sleep  # Redis keeps real time
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
 
 from dingbridge.dingtalk.token_cache import FetchedToken, TokenCache, TokenStore
+from tests.kv.backends import FakeClock
+
+PassTime = Callable[[float], Awaitable[None]]
 
 
 class TokenStoreConformance:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock()
+
+    @pytest.fixture
+    def pass_time(self, clock: FakeClock) -> PassTime:
+        async def advance(seconds: float) -> None:
+            clock.advance(seconds)
+
+        return advance
+
     async def test_get_set_delete(self, token_store: TokenStore) -> None:
         assert await token_store.get("conf:a") is None
         await token_store.set("conf:a", "value-1", 60)
@@ -31,9 +53,12 @@ class TokenStoreConformance:
         await token_store.delete("conf:x")
         assert await token_store.get("conf:y") == "2"
 
-    async def test_values_expire_after_ttl(self, token_store: TokenStore) -> None:
+    async def test_values_expire_after_ttl(
+        self, token_store: TokenStore, pass_time: PassTime
+    ) -> None:
         await token_store.set("conf:ttl", "short", 0.05)
-        await asyncio.sleep(0.2)
+        assert await token_store.get("conf:ttl") == "short"
+        await pass_time(0.2)
         assert await token_store.get("conf:ttl") is None
 
     async def test_lock_excludes_other_holders(self, token_store: TokenStore) -> None:

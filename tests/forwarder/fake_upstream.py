@@ -135,7 +135,7 @@ class FakeUpstream:
         self._writers.add(writer)
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         ssl_object = writer.get_extra_info("ssl_object")
         sni = SNI_SEEN.get(id(ssl_object)) if ssl_object is not None else None
         peer = writer.get_extra_info("peername")[0]
@@ -167,7 +167,7 @@ class FakeUpstream:
             return  # shutting down (a Python 3.11 stream callback logs cancelled handlers)
         finally:
             self._writers.discard(writer)
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             writer.close()
 
 
@@ -299,5 +299,5 @@ def make_local_ca(folder: Path, hostnames: tuple[str, ...] = ("localhost",)) -> 
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
-    context.sni_callback = _record_sni  # type: ignore[assignment]
+    context.sni_callback = _record_sni
     return LocalCA(ca_file=ca_file, server_context=context)

@@ -9,7 +9,7 @@ from tests.kv.backends import Backend
 
 
 async def test_allows_up_to_the_limit_then_refuses(kv_backend: Backend) -> None:
-    limiter = RateLimiter(kv_backend.kv, clock=kv_backend.clock)
+    limiter = RateLimiter(kv_backend.kv)
     results = [await limiter.hit("login:1.2.3.4", 3, 60) for _ in range(4)]
     assert [r.allowed for r in results] == [True, True, True, False]
     assert [r.remaining for r in results] == [2, 1, 0, 0]

@@ -15,18 +15,23 @@ from dingbridge.dingtalk.token_cache import FetchedToken, TokenCache
 from dingbridge.kv.memory import MemoryKV
 from dingbridge.kv.redis import RedisKV
 from dingbridge.signin.kv_token_store import KVTokenStore
-from tests.dingtalk.token_store_conformance import TokenStoreConformance
+from tests.dingtalk.token_store_conformance import PassTime, TokenStoreConformance
+from tests.kv.backends import FakeClock
 
 
 class TestMemoryKVTokenStore(TokenStoreConformance):
     @pytest.fixture
-    async def token_store(self) -> AsyncIterator[KVTokenStore]:
-        kv = MemoryKV()
+    async def token_store(self, clock: FakeClock) -> AsyncIterator[KVTokenStore]:
+        kv = MemoryKV(clock=clock)
         yield KVTokenStore(kv, poll_interval=0.005)
         await kv.close()
 
 
 class TestRedisKVTokenStore(TokenStoreConformance):
+    @pytest.fixture
+    def pass_time(self) -> PassTime:
+        return asyncio.sleep  # Redis keeps its own time
+
     @pytest.fixture
     async def token_store(self) -> AsyncIterator[KVTokenStore]:
         url = os.environ.get("DINGBRIDGE_TEST_REDIS_URL", "")

@@ -88,7 +88,7 @@ async def test_form_encoded_send_and_inactive_user(sim_app: Any) -> None:
 
 async def test_send_errors(sim_app: Any, sim_state: Any) -> None:
     token = await app_token(sim_app, FULL_APP)
-    cases = [
+    cases: list[tuple[dict[str, Any], int]] = [
         ({"userid_list": "user001", "msg": text("x")}, 41011),
         ({"agent_id": 1, "userid_list": "user001", "msg": text("x")}, 40056),
         (

@@ -8,12 +8,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from alibabacloud_dingtalk.contact_1_0 import models as contact_models
-from alibabacloud_dingtalk.contact_1_0.client import Client as ContactClient
-from alibabacloud_dingtalk.oauth2_1_0 import models as oauth_models
-from alibabacloud_dingtalk.oauth2_1_0.client import Client as OAuthClient
-from alibabacloud_tea_openapi import models as open_api_models
-from alibabacloud_tea_util import models as util_models
+from alibabacloud_dingtalk.contact_1_0 import models as contact_models  # type: ignore[import-untyped]
+from alibabacloud_dingtalk.contact_1_0.client import Client as ContactClient  # type: ignore[import-untyped]
+from alibabacloud_dingtalk.oauth2_1_0 import models as oauth_models  # type: ignore[import-untyped]
+from alibabacloud_dingtalk.oauth2_1_0.client import Client as OAuthClient  # type: ignore[import-untyped]
+from alibabacloud_tea_openapi import models as open_api_models  # type: ignore[import-untyped]
+from alibabacloud_tea_util import models as util_models  # type: ignore[import-untyped]
 
 from dingbridge.sim.defaults import DEMO_CORP_ID, FULL_APP, NO_MOBILE_APP, default_fixture
 

@@ -114,13 +114,14 @@ async def test_missing_api_permission_is_wrapped_60011(sim_app: Any, sim_state: 
         "没有调用该接口的权限",
     )
     assert body["errmsg"] == "ding talk error[subcode=60011,submsg=没有调用该接口的权限]"
-    for path, payload in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("/topapi/user/getbyunionid", {"unionid": "x"}),
         ("/topapi/v2/user/getbymobile", {"mobile": "13800000001"}),
         ("/topapi/v2/department/listsub", {"dept_id": 1}),
         ("/topapi/v2/user/list", {"dept_id": 1, "cursor": 0, "size": 10}),
         ("/topapi/user/listid", {"dept_id": 1}),
-    ]:
+    ]
+    for path, payload in cases:
         assert (await topapi(sim_app, path, token, payload))["sub_code"] == "60011", path
     code = sim_state.issue_authcode(DEMO_CORP_ID, "user001")
     login = await topapi(sim_app, "/topapi/v2/user/getuserinfo", token, {"code": code})

@@ -12,7 +12,6 @@ from dingbridge.context import get_context
 from dingbridge.errors import BadRequest
 from dingbridge.spaces import members as member_ops
 from dingbridge.spaces.csv_import import CsvImportFailed, ImportReport, import_members
-from dingbridge.spaces.mobile import display_mobile
 from dingbridge.spaces.store import get_space
 from dingbridge.storage.models import Member
 from dingbridge.web.api.auth import Caller
@@ -73,18 +72,9 @@ async def patch_member(
     request: Request, space_id: int, member_id: int, body: MemberPatch, caller: Caller
 ) -> MemberOut:
     async with get_context(request).db.transaction() as session:
-        member = await member_ops.get_member(session, space_id, member_id)
-        current = member_ops.MemberInput(
-            name=member.name,
-            mobile=display_mobile(member.mobile),
-            email=member.email or "",
-            role=member.role,
-            status=member.status,
-        )
         changes = {k: v for k, v in body.model_dump().items() if v is not None}
-        data = member_ops.MemberInput(**{**current.__dict__, **changes})
-        member = await member_ops.edit_member(
-            session, space_id, member_id, data, actor=caller.actor
+        member = await member_ops.patch_member(
+            session, space_id, member_id, changes, actor=caller.actor
         )
     return member_out(member)
 

@@ -101,13 +101,7 @@ async def member_page(request: Request, space_id: int, member_id: int) -> Respon
     async with get_context(request).db.session() as session:
         space = await get_space(session, space_id)
         member = await member_ops.get_member(session, space_id, member_id)
-    form = member_ops.MemberInput(
-        name=member.name,
-        mobile=display_mobile(member.mobile),
-        email=member.email or "",
-        role=member.role,
-        status=member.status,
-    )
+    form = member_ops.MemberInput.of(member)
     return await render_page(
         request, "console/member_edit.html", {"space": space, "member": member, "form": form}
     )

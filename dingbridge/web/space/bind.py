@@ -45,8 +45,8 @@ SEND_FAILURES = {
 
 
 def _form_token(context: AppContext, pending_token: str) -> str:
-    key = context.signin.signing_key
-    return hmac.new(key, b"bind\0" + pending_token.encode(), hashlib.sha256).hexdigest()[:32]
+    key = context.signin.keys.bind_form
+    return hmac.new(key, pending_token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 async def _pending(request: Request, space_id: int) -> tuple[str, PendingBinding] | None:

@@ -89,7 +89,7 @@ async def logout(request: Request, space_id: int) -> Response:
     response = RedirectResponse(f"{space_path(space_id)}?signed_out=1", status_code=303)
     if current is not None:
         sent = str(form.get("token", ""))
-        if sent != current.form_token(get_context(request).signin.signing_key):
+        if sent != current.form_token(get_context(request).signin.keys.logout_form):
             return refusal_page(request, space_id, "state_invalid")
         log.info("space %d: member %d signed out", space_id, current.member.id)
     await end_session(request, response, space_id)

@@ -29,6 +29,6 @@ def render_home(request: Request, space: SpaceView, current: SignedIn) -> Respon
             "corp_id": current.corp_id,
             "userid": current.userid,
             "apps": space.apps,
-            "logout_token": current.form_token(context.signin.signing_key),
+            "logout_token": current.form_token(context.signin.keys.logout_form),
         },
     )

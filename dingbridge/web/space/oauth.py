@@ -47,7 +47,7 @@ async def start_browser_signin(request: Request, space_id: int) -> Response:
     except SignInRefused as refused:
         return refusal_page(request, space_id, refused.reason)
     next_path = space_next(space_id, request.query_params.get("next"))
-    started = oauth_state.start(context.signin.signing_key, space_id, next_path)
+    started = oauth_state.start(context.signin.keys.oauth_state, space_id, next_path)
     url = client.oauth.login_url(redirect_uri(request, space_id), state=started.state)
     response = RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
     set_space_cookie(
@@ -75,7 +75,7 @@ async def callback(request: Request, space: SpaceView) -> Response:
     cookie = request.cookies.get(oauth_state.STATE_COOKIE, "")
     try:
         next_path = await oauth_state.finish(
-            context.signin.signing_key, context.kv, cookie, params.get("state", ""), space_id
+            context.signin.keys.oauth_state, context.kv, cookie, params.get("state", ""), space_id
         )
     except oauth_state.StateInvalid as exc:
         log.warning("space %d: OAuth callback refused: %s", space_id, exc)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from dingbridge.signin.identity import STATUS
 from dingbridge.web.space.pages import gettext_for, render
 
-# reason → message id (English; zh-CN in signin/i18n)
+# reason → message id (English; zh-CN in the catalogs, dingbridge/i18n)
 MESSAGES: dict[str, str] = {
     "code_invalid": "The DingTalk sign-in code is invalid or has expired. Open the app again.",
     "state_invalid": (
