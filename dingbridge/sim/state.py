@@ -79,6 +79,8 @@ class SimState:
         self.faults = FaultTable()
         self.request_log: list[LogEntry] = []
         self.messages: list[SentMessage] = []
+        self.jsapi_calls: list[dict[str, str]] = []
+        """Each auth-code request of the JSAPI: which API, corpId, clientId, user, platform."""
         self._task_ids = itertools.count(256271667526)
         # Work-notification flow control: (app_key, userid, day) → count / content digests.
         self.notify_counts: dict[tuple[str, str, int], int] = {}

@@ -276,3 +276,25 @@ async def test_a_tampered_state_is_refused(demo: DemoUrls, browser: Browser) -> 
     assert await page.get_attribute("#refused", "data-reason") == "state_invalid"
     assert not any(c["name"] == "dingbridge_session" for c in await context.cookies())
     await context.close()
+
+
+@pytest.mark.parametrize(
+    ("client", "api"),
+    [("current", "requestAuthCode"), ("legacy", "runtime.permission.requestAuthCode")],
+)
+async def test_in_client_sign_in_uses_the_current_jsapi_and_falls_back_on_old_clients(
+    demo: DemoUrls, browser: Browser, client: str, api: str
+) -> None:
+    """Current clients get dd.requestAuthCode({corpId, clientId}); an old client, whose JSAPI
+    lacks it, signs in through the legacy dd.runtime.permission.requestAuthCode."""
+    await http("DELETE", f"{demo.sim}/_sim/jsapi/calls")
+    context = await phone(browser)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("user001") + f"&client={client}")
+    await page.wait_for_selector("#bind, #space-home", timeout=TIMEOUT)
+    calls = (await http("GET", f"{demo.sim}/_sim/jsapi/calls"))["calls"]
+    assert [call["api"] for call in calls] == [api]
+    assert calls[0]["userid"] == "user001" and calls[0]["corp_id"].startswith("ding")
+    if client == "current":  # the space's AppKey (Client ID)
+        assert calls[0]["client_id"] and calls[0]["client_id"] != calls[0]["corp_id"]
+    await context.close()

@@ -35,7 +35,7 @@ async def test_script_knows_whether_it_is_inside_dingtalk(sim_app: Any) -> None:
     assert "var CLIENT = null;" in outside.text and "window.dd = dd" in outside.text
     cookie = await opened(sim_app, "user001", platform="ios")
     inside = await call(sim_app, "GET", "/_sim/jsapi/dingtalk.open.js", headers={"cookie": cookie})
-    assert 'var CLIENT = {"platform": "ios"};' in inside.text
+    assert 'var CLIENT = {"platform": "ios", "client": "current"};' in inside.text
 
 
 async def test_authcode_for_the_signed_in_user(sim_app: Any, sim_state: Any) -> None:
@@ -112,3 +112,17 @@ async def test_open_fills_the_corpid_placeholder(sim_app: Any) -> None:
             query={"userid": "other001", "url": f"{PAGE}?corpId={placeholder}"},
         )
         assert answer.headers["location"] == f"{PAGE}?corpId={OTHER_CORP_ID}"
+
+
+async def test_an_old_client_has_only_the_legacy_api_and_calls_are_recorded(sim_app: Any) -> None:
+    cookie = await opened(sim_app, "user001", client="legacy")
+    old = await call(sim_app, "GET", "/_sim/jsapi/dingtalk.open.js", headers={"cookie": cookie})
+    assert '"client": "legacy"' in old.text
+    answer = await ask(
+        sim_app, "/_sim/jsapi/authcode", cookie, corpId=DEMO_CORP_ID, api="requestAuthCode"
+    )
+    assert answer.json()["code"]
+    calls = (await call(sim_app, "GET", "/_sim/jsapi/calls")).json()["calls"]
+    assert calls[-1]["api"] == "requestAuthCode" and calls[-1]["userid"] == "user001"
+    cleared = await call(sim_app, "DELETE", "/_sim/jsapi/calls")
+    assert cleared.json()["calls"] == []

@@ -1,6 +1,11 @@
 """The in-client side: our JSAPI script, ``/_sim/open`` (be "the DingTalk client" as a user),
 and the two calls the script makes back (auth codes, ``dd.config`` verification).
 
+``/_sim/open?...&client=legacy`` plays an old DingTalk client, whose JSAPI has only the legacy
+``dd.runtime.permission.requestAuthCode``; the default client has the current
+``dd.requestAuthCode({corpId, clientId})`` too. ``GET /_sim/jsapi/calls`` lists which API each
+auth-code request used (``DELETE`` clears it).
+
 The identity lives in a cookie on the simulator's host. Pages on another port of the same
 host are same-site, so the SameSite=Lax cookie rides along on the script's credentialed
 cross-origin requests (CORS answers echo the page's Origin and allow credentials).
@@ -25,6 +30,8 @@ from dingbridge.sim.state import SimState
 
 COOKIE = "dingbridge_sim_client"
 PLATFORMS = ("android", "ios", "pc")
+CLIENT_VERSIONS = ("current", "legacy")
+JSAPI_NAMES = ("requestAuthCode", "runtime.permission.requestAuthCode")
 SCRIPT_PATH = "/_sim/jsapi/dingtalk.open.js"
 
 
@@ -36,7 +43,12 @@ def _client(request: Request) -> dict[str, str] | None:
         return None
     if not isinstance(data, dict) or data.get("platform") not in PLATFORMS:
         return None
-    return {"userid": str(data.get("userid", "")), "platform": str(data["platform"])}
+    client = "legacy" if data.get("client") == "legacy" else "current"
+    return {
+        "userid": str(data.get("userid", "")),
+        "platform": str(data["platform"]),
+        "client": client,
+    }
 
 
 def _cors(request: Request, body: dict[str, Any]) -> JSONResponse:
@@ -51,7 +63,11 @@ def _cors(request: Request, body: dict[str, Any]) -> JSONResponse:
 async def script(request: Request) -> Response:
     source = resources.files("dingbridge.sim.jsapi").joinpath("dingtalk.open.js").read_text("utf-8")
     client = _client(request)
-    baked = json.dumps({"platform": client["platform"]}) if client else "null"
+    baked = (
+        json.dumps({"platform": client["platform"], "client": client["client"]})
+        if client
+        else "null"
+    )
     return Response(
         source.replace("/*CLIENT*/null", baked),
         media_type="application/javascript; charset=utf-8",
@@ -66,6 +82,9 @@ async def open_in_client(request: Request) -> Response:
     platform = request.query_params.get("platform", "android")
     if platform not in PLATFORMS:
         return error_page("打开应用", f"platform 只能是 {'、'.join(PLATFORMS)}。")
+    version = request.query_params.get("client", "current")
+    if version not in CLIENT_VERSIONS:
+        return error_page("打开应用", f"client 只能是 {'、'.join(CLIENT_VERSIONS)}。")
     if not url.startswith(("http://", "https://")):
         return error_page("打开应用", "url 参数必须是 http:// 或 https:// 开头的完整地址。")
     corp = next((c for c in state.corps.values() if userid in c.users), None)
@@ -74,7 +93,9 @@ async def open_in_client(request: Request) -> Response:
     user = corp.users[userid]
     if not user.active:
         return error_page("打开应用", f"{user.name} 尚未激活钉钉。", 403)
-    value = base64.urlsafe_b64encode(json.dumps({"userid": userid, "platform": platform}).encode())
+    value = base64.urlsafe_b64encode(
+        json.dumps({"userid": userid, "platform": platform, "client": version}).encode()
+    )
     # Like the workbench, fill the home page URL's $CORPID$ placeholder with the user's corp.
     url = url.replace("$CORPID$", corp.corp_id).replace("%24CORPID%24", corp.corp_id)
     response = RedirectResponse(url, status_code=302, headers={"cache-control": "no-store"})
@@ -99,12 +120,29 @@ async def authcode(request: Request) -> Response:
     if client is None:
         return _cors(request, {"errorCode": -1, "errorMessage": "当前不在钉钉客户端内"})
     corp_id = request.query_params.get("corpId", "")
+    api = request.query_params.get("api", "")
+    state.jsapi_calls.append(
+        {
+            "api": api if api in JSAPI_NAMES else "unknown",
+            "corp_id": corp_id,
+            "client_id": request.query_params.get("clientId", ""),
+            "userid": client["userid"],
+            "platform": client["platform"],
+        }
+    )
     corp = state.corps.get(corp_id)
     if corp is None or client["userid"] not in corp.users:
         message = f"对应企业没有该微应用或当前用户不在企业 {corp_id} 中"
         return _cors(request, {"errorCode": 3, "errorMessage": message})
     code = state.credentials.issue(Kind.AUTHCODE, corp_id, client["userid"]).value
     return _cors(request, {"code": code})
+
+
+async def jsapi_calls(request: Request) -> Response:
+    state: SimState = request.app.state.sim
+    if request.method == "DELETE":
+        state.jsapi_calls.clear()
+    return JSONResponse({"calls": state.jsapi_calls}, headers={"cache-control": "no-store"})
 
 
 def _config_problem(state: SimState, params: dict[str, str]) -> tuple[int, str] | None:
@@ -150,5 +188,6 @@ ROUTES = [
     Route("/_sim/open", open_in_client, methods=["GET"]),
     Route("/_sim/close", close_client, methods=["GET"]),
     Route("/_sim/jsapi/authcode", authcode, methods=["GET"]),
+    Route("/_sim/jsapi/calls", jsapi_calls, methods=["GET", "DELETE"]),
     Route("/_sim/jsapi/config", verify_config, methods=["GET"]),
 ]

@@ -1,7 +1,7 @@
 /* dingbridge simulator: a stand-in for DingTalk's dingtalk.open.js (our own code).
  * Implements dd.ready, dd.error, dd.config, dd.env.platform,
  * dd.runtime.permission.requestAuthCode and dd.requestAuthCode against the simulator that
- * served this file. "Inside DingTalk" means the browser went through /_sim/open first. */
+ * served this file (an old client, /_sim/open?client=legacy, has only the first). "Inside DingTalk" means the browser went through /_sim/open first. */
 (function () {
   "use strict";
   var SIM = new URL(document.currentScript.src).origin;
@@ -45,13 +45,17 @@
     return promise;
   }
 
-  function requestAuthCode(options) {
+  function authCodeApi(api) {
+    return function (options) { return requestAuthCode(api, options); };
+  }
+
+  function requestAuthCode(api, options) {
     options = options || {};
     var promise;
     if (!CLIENT) {
       promise = Promise.reject({ errorCode: -1, errorMessage: "当前不在钉钉客户端内，无法调用该JSAPI" });
     } else {
-      promise = ask("/_sim/jsapi/authcode", { corpId: options.corpId, clientId: options.clientId })
+      promise = ask("/_sim/jsapi/authcode", { api: api, corpId: options.corpId, clientId: options.clientId })
         .then(function (body) {
           if (body.code) { return { code: body.code }; }
           throw { errorCode: body.errorCode, errorMessage: body.errorMessage };
@@ -85,9 +89,12 @@
         settle("error", configError);
       });
     },
-    runtime: { permission: { requestAuthCode: requestAuthCode } },
-    requestAuthCode: requestAuthCode
+    runtime: { permission: { requestAuthCode: authCodeApi("runtime.permission.requestAuthCode") } }
   };
+  // An old client (/_sim/open?client=legacy) has only the legacy API.
+  if (!CLIENT || CLIENT.client !== "legacy") {
+    dd.requestAuthCode = authCodeApi("requestAuthCode");
+  }
 
   // Without dd.config, dd.ready fires once the page has parsed (免登 needs no config).
   // dd.config must therefore be called before DOMContentLoaded to gate dd.ready.

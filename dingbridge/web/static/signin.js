@@ -46,8 +46,14 @@
   }
 
   function requestCode() {
-    var ask = (dd.runtime && dd.runtime.permission && dd.runtime.permission.requestAuthCode) ||
-      dd.requestAuthCode;
+    // DingTalk's current JSAPI first (dd.requestAuthCode with the app's clientId); clients
+    // older than 7.0.45 have only the legacy dd.runtime.permission.requestAuthCode.
+    var ask = typeof dd.requestAuthCode === "function" ? dd.requestAuthCode
+      : (dd.runtime && dd.runtime.permission && dd.runtime.permission.requestAuthCode);
+    if (!ask) {
+      problem(root.getAttribute("data-jsapi-error"));
+      return;
+    }
     ask({
       corpId: root.getAttribute("data-corp-id"),
       clientId: root.getAttribute("data-client-id"),
