@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -124,7 +125,49 @@ class Binding(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Department(Base):
+    """A DingTalk department as a space knows it (from the directory import or DingTalk events).
+
+    ``dept_id`` is DingTalk's id (1 is the company root); members belong to departments through
+    :class:`MemberDepartment`, and departments decide who may use an app (:class:`AppAccess`).
+    """
+
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("space_id", "dept_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    dept_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    """DingTalk's ``dept_id`` of the parent; ``None`` for the root."""
+
+
+class MemberDepartment(Base):
+    __tablename__ = "member_departments"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+APP_KINDS = ("link", "oidc", "forward_auth")
+"""How an app receives the user: a plain link, an OpenID Connect client of the space, or an app
+behind the forward-auth gate."""
+APP_ACCESS = ("all", "departments", "members")
+"""Who may use an app: every member, members of chosen departments, or chosen members."""
+
+
 class SpaceApp(Base):
+    """An app of a space. ``title`` is the app's name as members see it.
+
+    OIDC apps carry a ``client_id`` (unique across spaces), the hash of their secret (``None``
+    for public clients, which must use PKCE) and their registered URIs, each matched exactly.
+    """
+
     __tablename__ = "space_apps"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -132,6 +175,30 @@ class SpaceApp(Base):
     title: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(1000))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    icon: Mapped[str | None] = mapped_column(String(1000))
+    kind: Mapped[str] = mapped_column(String(16), default="link", server_default="link")
+    access: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
+    client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    client_secret_hash: Mapped[str | None] = mapped_column(String(255))
+    public_client: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AppAccess(Base):
+    """One department or one member allowed to use an app whose ``access`` is not ``all``
+    (exactly one of ``department_id`` and ``member_id`` is set)."""
+
+    __tablename__ = "app_access"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("space_apps.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE")
+    )
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
 
 
 class AuditEntry(Base):

@@ -23,6 +23,9 @@ TABLES = {
     "bindings",
     "space_apps",
     "audit_log",
+    "departments",
+    "member_departments",
+    "app_access",
 }
 
 
