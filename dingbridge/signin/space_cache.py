@@ -31,25 +31,64 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import NotFound
 from dingbridge.kv import KV, KVError
 from dingbridge.signin.binding_flow import DEFAULT_POLICY, POLICIES
+from dingbridge.spaces.app_access import may_use
 from dingbridge.spaces.dingtalk_settings import DingTalkConfig, load_dingtalk
 from dingbridge.storage.db import Database
-from dingbridge.storage.models import Binding, DingTalkSettingsRow, Member, Space, SpaceApp
+from dingbridge.storage.models import (
+    AppAccess,
+    Binding,
+    Department,
+    DingTalkSettingsRow,
+    Member,
+    MemberDepartment,
+    Space,
+    SpaceApp,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_AGE = 5.0
 EVERY_SPACE = "*"  # change key of a row whose space is not known (nothing loaded to tell)
-_SPACE_ROWS = (DingTalkSettingsRow, SpaceApp, Member, Binding)
+# AppAccess and MemberDepartment rows carry no space id: a change to one drops every space.
+_SPACE_ROWS = (
+    DingTalkSettingsRow,
+    SpaceApp,
+    Member,
+    Binding,
+    Department,
+    MemberDepartment,
+    AppAccess,
+)
 
 
 @dataclass(frozen=True)
-class AppLink:
+class AppView:
+    """An app of the space with who may use it (see :mod:`dingbridge.spaces.app_access`)."""
+
+    id: int
     title: str
     url: str
+    icon: str | None = None
+    kind: str = "link"
+    client_id: str | None = None
+    access: str = "all"
+    departments: frozenset[int] = frozenset()
+    members: frozenset[int] = frozenset()
+
+    def allows(self, member: MemberView) -> bool:
+        """Whether this member may use the app (disabled members may use none)."""
+        return member.active and may_use(
+            self.access,
+            granted_departments=self.departments,
+            granted_members=self.members,
+            member_id=member.id,
+            member_departments=member.department_ids,
+        )
 
 
 @dataclass(frozen=True)
@@ -60,7 +99,17 @@ class SpaceView:
     name: str
     config: DingTalkConfig
     binding_policy: str
-    apps: tuple[AppLink, ...]
+    apps: tuple[AppView, ...]
+
+    def apps_for(self, member: MemberView) -> tuple[AppView, ...]:
+        """The apps this member may use, in the space's order."""
+        return tuple(app for app in self.apps if app.allows(member))
+
+    def app(self, app_id: int) -> AppView | None:
+        return next((app for app in self.apps if app.id == app_id), None)
+
+    def app_by_client_id(self, client_id: str) -> AppView | None:
+        return next((app for app in self.apps if app.client_id == client_id), None)
 
 
 @dataclass(frozen=True)
@@ -70,14 +119,26 @@ class MemberView:
     name: str
     mobile: str
     status: str
+    department_ids: frozenset[int] = frozenset()
+    """The member's departments (:class:`~dingbridge.storage.models.Department` row ids)."""
 
     @property
     def active(self) -> bool:
         return self.status == "active"
 
 
-def _member_view(member: Member) -> MemberView:
-    return MemberView(member.id, member.space_id, member.name, member.mobile, member.status)
+async def _member_view(session: AsyncSession, member: Member) -> MemberView:
+    departments = await session.scalars(
+        select(MemberDepartment.department_id).where(MemberDepartment.member_id == member.id)
+    )
+    return MemberView(
+        member.id,
+        member.space_id,
+        member.name,
+        member.mobile,
+        member.status,
+        frozenset(departments),
+    )
 
 
 def space_of_row(row: object) -> Hashable | None:
@@ -197,9 +258,9 @@ class SpaceCache:
         if found is None:
             async with self._db.session() as session:
                 member = await session.get(Member, member_id)
-            if member is None or member.space_id != space_id:
-                return None
-            found = entry.members[member_id] = _member_view(member)
+                if member is None or member.space_id != space_id:
+                    return None
+                found = entry.members[member_id] = await _member_view(session, member)
         return found
 
     async def bound_member(self, space_id: int, corp_id: str, userid: str) -> MemberView | None:
@@ -217,9 +278,9 @@ class SpaceCache:
                         Binding.userid == userid,
                     )
                 )
-            if member is None:
-                return None
-            found = entry.bindings[(corp_id, userid)] = _member_view(member)
+                if member is None:
+                    return None
+                found = entry.bindings[(corp_id, userid)] = await _member_view(session, member)
         return found
 
 
@@ -239,11 +300,39 @@ async def _load_space(db: Database, space_id: int) -> SpaceView:
             raise NotFound("This app space does not exist or is disabled.")
         space, settings = rows[0][0], rows[0][1]
         config = await load_dingtalk(session, space_id)  # from the session: no second query
+        grants = (
+            await session.execute(
+                select(AppAccess.app_id, AppAccess.department_id, AppAccess.member_id)
+                .join(SpaceApp, SpaceApp.id == AppAccess.app_id)
+                .where(SpaceApp.space_id == space_id)
+            )
+        ).all()
+    departments: dict[int, set[int]] = {}
+    members: dict[int, set[int]] = {}
+    for app_id, department_id, member_id in grants:
+        if department_id is not None:
+            departments.setdefault(app_id, set()).add(department_id)
+        if member_id is not None:
+            members.setdefault(app_id, set()).add(member_id)
     policy = settings.binding_policy if settings is not None else DEFAULT_POLICY
     return SpaceView(
         id=space.id,
         name=space.name,
         config=config,
         binding_policy=policy if policy in POLICIES else DEFAULT_POLICY,
-        apps=tuple(AppLink(app.title, app.url) for _, _, app in rows if app is not None),
+        apps=tuple(
+            AppView(
+                id=app.id,
+                title=app.title,
+                url=app.url,
+                icon=app.icon,
+                kind=app.kind,
+                client_id=app.client_id,
+                access=app.access,
+                departments=frozenset(departments.get(app.id, ())),
+                members=frozenset(members.get(app.id, ())),
+            )
+            for _, _, app in rows
+            if app is not None
+        ),
     )

@@ -28,7 +28,7 @@ def render_home(request: Request, space: SpaceView, current: SignedIn) -> Respon
             "corp_name": space.config.corp_name or current.corp_id,
             "corp_id": current.corp_id,
             "userid": current.userid,
-            "apps": space.apps,
+            "apps": space.apps_for(current.member),
             "logout_token": current.form_token(context.signin.keys.logout_form),
         },
     )
