@@ -145,7 +145,7 @@ async def prepare_database(
     from dingbridge.accounts.admins import create_admin
     from dingbridge.settings import secret_keys
     from dingbridge.signin.binding_flow import set_policy
-    from dingbridge.spaces.dingtalk_settings import DingTalkInput, load_dingtalk, save_dingtalk
+    from dingbridge.spaces.dingtalk_settings import DingTalkInput, patch_dingtalk, save_dingtalk
     from dingbridge.spaces.secret_box import SecretBox
     from dingbridge.spaces.store import create_space, find_space
 
@@ -156,21 +156,8 @@ async def prepare_database(
         async with db.transaction() as session:
             if await find_space(session, 10001) is not None:
                 # A kept data folder: already set up; point 10001 at this run's forwarder.
-                old = await load_dingtalk(session, 10001)
-                await save_dingtalk(
-                    session,
-                    box,
-                    10001,
-                    DingTalkInput(
-                        enabled=old.enabled,
-                        corp_name=old.corp_name,
-                        corp_id=old.corp_id,
-                        agent_id=old.agent_id,
-                        app_key=old.app_key,
-                        api_version=old.api_version,
-                        forward_url=forwarder_url,
-                    ),
-                    actor="demo",
+                await patch_dingtalk(
+                    session, box, 10001, {"forward_url": forwarder_url}, actor="demo"
                 )
                 return
             await create_admin(session, ADMIN_USERNAME, admin_password, actor="demo")
