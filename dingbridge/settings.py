@@ -160,12 +160,11 @@ class Settings:
         problems: list[str] = []
         if not 0 <= self.port <= 65535:
             problems.append(f"port: {self.port} is not between 0 and 65535")
-        scheme = self.effective_database_url.split(":", 1)[0].split("+", 1)[0]
-        if scheme not in ("sqlite", "postgresql", "postgres"):
-            problems.append(
-                "database_url: must start with sqlite:/// or postgresql:// "
-                f"(got {scheme or 'nothing'}://)"
-            )
+        from dingbridge.storage.database_check import url_problem
+
+        database_problem = url_problem(self.effective_database_url)
+        if database_problem is not None:
+            problems.append(f"database_url: {database_problem}")
         if self.kv_url is not None and urlsplit(self.kv_url).scheme not in ("redis", "rediss"):
             problems.append("kv_url: must be a redis:// or rediss:// URL")
         for name in (

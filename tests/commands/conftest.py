@@ -22,12 +22,12 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     _register()
 
     for name in list(os.environ):
-        if name.startswith("DINGBRIDGE_"):
+        if name.startswith("DINGBRIDGE_") and not name.startswith("DINGBRIDGE_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("DINGBRIDGE_DATA_DIR", str(tmp_path / "data"))
     runner = CliRunner()
 
-    def run(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
 
     return run
