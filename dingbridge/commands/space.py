@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         """List the app spaces: id, members, DingTalk on/off, enabled, name."""
         from dingbridge.spaces.headless import list_spaces
 
-        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        settings = load_settings(database="existing", data_dir=data_dir, database_url=database_url)
         for item in list_spaces(settings):
             typer.echo(
                 f"{item.space.id}\t{item.members} members\t"
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         from dingbridge.errors import DingbridgeError
         from dingbridge.spaces.headless import show_dingtalk
 
-        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        settings = load_settings(database="existing", data_dir=data_dir, database_url=database_url)
         try:
             config = show_dingtalk(settings, space_id)
         except DingbridgeError as exc:

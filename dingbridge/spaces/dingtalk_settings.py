@@ -181,6 +181,16 @@ def validate_input(data: DingTalkInput, *, has_stored_secret: bool) -> dict[str,
     return problems
 
 
+async def any_app_secret(session: AsyncSession) -> bool:
+    """Whether any space has an AppSecret stored (so a secret key is needed to read it)."""
+    found = await session.scalar(
+        select(DingTalkSettingsRow.space_id)
+        .where(DingTalkSettingsRow.app_secret_encrypted.is_not(None))
+        .limit(1)
+    )
+    return found is not None
+
+
 async def load_dingtalk(session: AsyncSession, space_id: int) -> DingTalkConfig:
     row = await session.get(DingTalkSettingsRow, space_id)
     return _config(row) if row is not None else empty_config(space_id)
