@@ -16,9 +16,11 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "DINGBRIDGE_"
 SECRET_KEY_FILE = "secret.key"
@@ -97,6 +99,11 @@ class Settings:
         "With --forwarder: comma-separated CIDRs of the callers allowed (default: everyone).",
     )
     language: str = _setting("zh_CN", "Default language of the pages: zh_CN or en.")
+    timezone: str | None = _setting(
+        None,
+        "IANA time zone the console shows times in, e.g. Asia/Shanghai (default: the "
+        "server's local time zone).",
+    )
     admin_session_idle: int = _setting(7200, "Admin console session idle timeout, seconds.")
     admin_session_absolute: int = _setting(43200, "Admin console session lifetime, seconds.")
     session_idle: int = _setting(8 * 3600, "Member session idle timeout, seconds.")
@@ -149,6 +156,15 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dingbridge.db').as_posix()}"
+
+    @property
+    def tzinfo(self) -> tzinfo:
+        """The zone times are shown in: ``timezone``, else the server's local zone."""
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        local = datetime.now().astimezone().tzinfo
+        assert local is not None
+        return local
 
     @property
     def secure_cookies(self) -> bool:
@@ -216,6 +232,14 @@ class Settings:
             except ValueError:
                 problems.append(
                     f"forwarder_allow: {cidr.strip()!r} is not a CIDR (e.g. 10.0.0.0/8)"
+                )
+        if self.timezone is not None:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                problems.append(
+                    f"timezone: {self.timezone!r} is not an IANA time zone name "
+                    "(e.g. Asia/Shanghai, UTC)"
                 )
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"log_level: {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
