@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from dingbridge import __version__
-from dingbridge.accounts.setup_link import announce_setup_link
+from dingbridge.accounts.setup_link import announce_setup_link_when_ready
 from dingbridge.context import AppContext
 from dingbridge.kv import KV, create_kv
 from dingbridge.logs import AccessLogMiddleware
@@ -82,8 +82,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
-        await announce_setup_link(context)
+        retrying = await announce_setup_link_when_ready(context)
         yield
+        if retrying is not None:
+            retrying.cancel()
         await stop_imports()
         if forwarder is not None:
             await forwarder.aclose()

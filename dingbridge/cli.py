@@ -39,7 +39,8 @@ def _register() -> None:
     # Each module adds its commands to ``app``; imported here so that the order is fixed.
     from dingbridge.commands import register_all
 
-    register_all(app)
+    if not app.registered_commands and not app.registered_groups:
+        register_all(app)
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ import secrets
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.app import create_app
+from dingbridge.server_runner import PortInUse, listening_socket
 from dingbridge.settings import Settings
 from dingbridge.sim import SimState
 from dingbridge.sim import create_app as create_sim
@@ -120,22 +120,25 @@ def _demo_password(folder: Path) -> str:
 
 
 def _free_port(host: str, preferred: int) -> int:
+    """``preferred`` when it can be listened on, else a free port. The probe sets
+    ``SO_REUSEADDR`` as the real listener does, so a port whose connections from the last run
+    linger in TIME_WAIT counts as free (a quick restart keeps its URLs)."""
     for port in (preferred, 0):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((host, port))
-            except OSError:
-                continue
+        try:
+            probe = listening_socket(host, port)
+        except PortInUse:
+            continue
+        with probe:
             return int(probe.getsockname()[1])
     raise OSError("no free port")
 
 
-def _bound_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if sys.platform != "win32":  # on Windows SO_REUSEADDR would let others share the port
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    return sock
+def _socket_near(host: str, preferred: int) -> socket.socket:
+    """A listening socket on ``preferred``, or on a free port when that one is taken."""
+    try:
+        return listening_socket(host, preferred)
+    except PortInUse:
+        return listening_socket(host, 0)
 
 
 async def prepare_database(
@@ -145,7 +148,7 @@ async def prepare_database(
     from dingbridge.accounts.admins import create_admin
     from dingbridge.settings import secret_keys
     from dingbridge.signin.binding_flow import set_policy
-    from dingbridge.spaces.dingtalk_settings import DingTalkInput, load_dingtalk, save_dingtalk
+    from dingbridge.spaces.dingtalk_settings import DingTalkInput, patch_dingtalk, save_dingtalk
     from dingbridge.spaces.secret_box import SecretBox
     from dingbridge.spaces.store import create_space, find_space
 
@@ -156,21 +159,8 @@ async def prepare_database(
         async with db.transaction() as session:
             if await find_space(session, 10001) is not None:
                 # A kept data folder: already set up; point 10001 at this run's forwarder.
-                old = await load_dingtalk(session, 10001)
-                await save_dingtalk(
-                    session,
-                    box,
-                    10001,
-                    DingTalkInput(
-                        enabled=old.enabled,
-                        corp_name=old.corp_name,
-                        corp_id=old.corp_id,
-                        agent_id=old.agent_id,
-                        app_key=old.app_key,
-                        api_version=old.api_version,
-                        forward_url=forwarder_url,
-                    ),
-                    actor="demo",
+                await patch_dingtalk(
+                    session, box, 10001, {"forward_url": forwarder_url}, actor="demo"
                 )
                 return
             await create_admin(session, ADMIN_USERNAME, admin_password, actor="demo")
@@ -237,15 +227,21 @@ async def run_demo(
     from dingbridge.forwarder.server import Forwarder
     from dingbridge.forwarder.settings import ForwarderSettings
 
+    # The sockets first: a busy port is reported (PortInUse) before any file is written.
+    server_sock = listening_socket(host, port)
+    port = int(server_sock.getsockname()[1])
+    try:
+        sim_sock = _socket_near(host, port + 1)
+        forwarder_port = _free_port(host, port + 2)
+    except BaseException:
+        server_sock.close()
+        raise
+    sim_port = int(sim_sock.getsockname()[1])
     temporary = data_dir is None
     folder = Path(tempfile.mkdtemp(prefix="dingbridge-demo-")) if data_dir is None else data_dir
-    port = port or _free_port(host, 0)
-    sim_port = _free_port(host, port + 1)
-    forwarder_port = _free_port(host, port + 2)
     server_url = f"http://{host}:{port}"
     sim_url = f"http://{host}:{sim_port}"
     forwarder_url = f"http://{host}:{forwarder_port}"
-    admin_password = _demo_password(folder)
     settings = Settings(
         host=host,
         port=port,
@@ -259,9 +255,8 @@ async def run_demo(
     )
     sim = SimState.default()
     try:
+        admin_password = _demo_password(folder)
         await prepare_database(settings, sim, f"{forwarder_url}/api-dingtalk-com/", admin_password)
-        server_sock = _bound_socket(host, port)
-        sim_sock = _bound_socket(host, sim_port)
         forwarder = Forwarder(
             ForwarderSettings(
                 listen=f"{host}:{forwarder_port}",
@@ -319,8 +314,8 @@ async def run_demo(
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 5)
             await forwarder.close()
-            server_sock.close()
-            sim_sock.close()
     finally:
+        server_sock.close()
+        sim_sock.close()
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import socket
 import sys
 
 from dingbridge.settings import Settings
@@ -16,15 +17,44 @@ def event_loop_choice(platform: str = sys.platform) -> str:
     return "asyncio:SelectorEventLoop" if platform == "win32" else "asyncio"
 
 
-def run_server(settings: Settings) -> None:
+class PortInUse(OSError):
+    """The port to listen on is taken (or the address is not this machine's)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+        self.host, self.port, self.reason = host, port, reason
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, made before anything else starts, so a busy port is
+    known before the database is touched; uvicorn serves on it. :class:`PortInUse` if taken.
+
+    ``SO_REUSEADDR`` (not on Windows, where it would let another program share the port) lets
+    a quick restart reuse a port whose old connections linger in TIME_WAIT, as uvicorn does.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    if sys.platform != "win32":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(host, port, exc.strerror or str(exc)) from None
+    return sock
+
+
+def run_server(settings: Settings, sock: socket.socket | None = None) -> None:
+    """Serve until stopped, on ``sock`` when given (see :func:`listening_socket`)."""
     import uvicorn
 
     from dingbridge.app import create_app
     from dingbridge.logs import setup_logging
 
     setup_logging(settings.log_level)
+    sock = sock or listening_socket(settings.host, settings.port)
     app = create_app(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -35,3 +65,7 @@ def run_server(settings: Settings) -> None:
         proxy_headers=True,
         server_header=False,
     )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

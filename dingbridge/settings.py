@@ -16,9 +16,11 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "DINGBRIDGE_"
 SECRET_KEY_FILE = "secret.key"
@@ -97,6 +99,11 @@ class Settings:
         "With --forwarder: comma-separated CIDRs of the callers allowed (default: everyone).",
     )
     language: str = _setting("zh_CN", "Default language of the pages: zh_CN or en.")
+    timezone: str | None = _setting(
+        None,
+        "IANA time zone the console shows times in, e.g. Asia/Shanghai (default: the "
+        "server's local time zone).",
+    )
     admin_session_idle: int = _setting(7200, "Admin console session idle timeout, seconds.")
     admin_session_absolute: int = _setting(43200, "Admin console session lifetime, seconds.")
     session_idle: int = _setting(8 * 3600, "Member session idle timeout, seconds.")
@@ -151,6 +158,15 @@ class Settings:
         return f"sqlite:///{(self.data_dir / 'dingbridge.db').as_posix()}"
 
     @property
+    def tzinfo(self) -> tzinfo:
+        """The zone times are shown in: ``timezone``, else the server's local zone."""
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        local = datetime.now().astimezone().tzinfo
+        assert local is not None
+        return local
+
+    @property
     def secure_cookies(self) -> bool:
         return bool(self.external_url) and urlsplit(self.external_url or "").scheme == "https"
 
@@ -160,12 +176,11 @@ class Settings:
         problems: list[str] = []
         if not 0 <= self.port <= 65535:
             problems.append(f"port: {self.port} is not between 0 and 65535")
-        scheme = self.effective_database_url.split(":", 1)[0].split("+", 1)[0]
-        if scheme not in ("sqlite", "postgresql", "postgres"):
-            problems.append(
-                "database_url: must start with sqlite:/// or postgresql:// "
-                f"(got {scheme or 'nothing'}://)"
-            )
+        from dingbridge.storage.database_check import url_problem
+
+        database_problem = url_problem(self.effective_database_url)
+        if database_problem is not None:
+            problems.append(f"database_url: {database_problem}")
         if self.kv_url is not None and urlsplit(self.kv_url).scheme not in ("redis", "rediss"):
             problems.append("kv_url: must be a redis:// or rediss:// URL")
         for name in (
@@ -217,6 +232,14 @@ class Settings:
             except ValueError:
                 problems.append(
                     f"forwarder_allow: {cidr.strip()!r} is not a CIDR (e.g. 10.0.0.0/8)"
+                )
+        if self.timezone is not None:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                problems.append(
+                    f"timezone: {self.timezone!r} is not an IANA time zone name "
+                    "(e.g. Asia/Shanghai, UTC)"
                 )
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"log_level: {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")

@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         """List the API tokens (id, name, admin, created, last used); never the tokens."""
         from dingbridge.accounts.api_tokens import list_tokens_headless
 
-        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        settings = load_settings(database="existing", data_dir=data_dir, database_url=database_url)
         for info in list_tokens_headless(settings):
             used = info.last_used_at.strftime("%Y-%m-%d %H:%M") if info.last_used_at else "never"
             created = info.created_at.strftime("%Y-%m-%d %H:%M")

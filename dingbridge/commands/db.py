@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -15,20 +15,51 @@ DatabaseUrlOption = typer.Option(
 )
 
 
-def load_settings(**options: Any) -> Settings:
-    """Settings from these options > environment > defaults; exits listing every problem."""
+def load_settings(*, database: str | None = "create", **options: Any) -> Settings:
+    """Settings from these options > environment > defaults; exits listing every problem.
+
+    ``database``: ``"create"`` (the default) checks that the database can be used or created,
+    ``"existing"`` (read-only commands) that it exists, ``None`` looks at its URL only. A
+    problem with it is one line in the user's language and exit status 2, before anything is
+    written.
+    """
+    from dingbridge.storage.database_check import url_problem
+
     try:
         settings = Settings.load(options)
     except SettingsError as exc:
         problems = exc.problems
     else:
+        unusable = url_problem(settings.effective_database_url)
+        if unusable is not None:
+            fail(settings, unusable.template, unusable.params)
         problems = settings.validate()
         if not problems:
+            if database is not None:
+                check_database_or_exit(settings, create=database == "create")
             return settings
     typer.echo("dingbridge: the settings have problems:", err=True)
     for problem in problems:
         typer.echo(f"  - {problem}", err=True)
     raise typer.Exit(2)
+
+
+def fail(settings: Settings, template: str, params: dict[str, object], status: int = 2) -> NoReturn:
+    """Exit after one line on stderr: ``template`` (a catalog id) in the settings' language."""
+    from dingbridge.i18n import translations
+
+    message = translations(settings.language).gettext(template) % params
+    typer.echo(f"dingbridge: {message}", err=True)
+    raise typer.Exit(status)
+
+
+def check_database_or_exit(settings: Settings, *, create: bool = True) -> None:
+    from dingbridge.storage.database_check import DatabaseProblem, check_database
+
+    try:
+        check_database(settings.effective_database_url, create=create)
+    except DatabaseProblem as problem:
+        fail(settings, problem.template, problem.params)
 
 
 def register(app: typer.Typer) -> None:

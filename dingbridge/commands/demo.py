@@ -8,6 +8,16 @@ from typing import Annotated
 import typer
 
 
+def N_(message: str) -> str:
+    return message
+
+
+DEMO_PORT_IN_USE = N_(
+    "Cannot listen on %(host)s:%(port)s (%(reason)s): another program, or another demo, is "
+    "using the port. Stop it or choose another --port (the demo also takes the next two)."
+)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
@@ -29,9 +39,16 @@ def register(app: typer.Typer) -> None:
         import contextlib
         import logging
 
+        from dingbridge.commands.db import fail
         from dingbridge.demo import run_demo
+        from dingbridge.server_runner import PortInUse
+        from dingbridge.settings import Settings
 
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_demo(port, host=host, data_dir=data_dir, echo=typer.echo))
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(run_demo(port, host=host, data_dir=data_dir, echo=typer.echo))
+        except PortInUse as exc:
+            params = {"host": exc.host, "port": exc.port, "reason": exc.reason}
+            fail(Settings.load({}), DEMO_PORT_IN_USE, params)
         typer.echo("dingbridge demo stopped.")

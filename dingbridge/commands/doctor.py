@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, load_settings
+from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, fail, load_settings
 from dingbridge.settings import field_help
 
 
@@ -48,11 +48,15 @@ def register(app: typer.Typer) -> None:
         from dingbridge.doctor.report import print_reports, reports_json
         from dingbridge.doctor.space_checks import doctor_spaces
         from dingbridge.errors import DingbridgeError
+        from dingbridge.i18n import translations
+        from dingbridge.storage.database_check import DatabaseProblem, shown_url
 
         if lang not in ("zh_CN", "en"):
             typer.echo("--lang must be zh_CN or en", err=True)
             raise typer.Exit(2)
         settings = load_settings(
+            database="existing",  # read-only: never create a database
+            language=lang,
             data_dir=data_dir,
             database_url=database_url,
             external_url=external_url,
@@ -62,12 +66,20 @@ def register(app: typer.Typer) -> None:
         )
         try:
             reports = doctor_spaces(settings, None if space_id is None else [space_id])
+        except DatabaseProblem as problem:
+            fail(settings, problem.template, problem.params)
         except DingbridgeError as exc:
             typer.echo(exc.message, err=True)
             raise typer.Exit(1) from None
+        database = shown_url(settings.effective_database_url)
         if as_json:
-            typer.echo(reports_json(reports))
-        elif not reports:
+            typer.echo(reports_json(reports, database=database))
+            if any(report.failed for report in reports):
+                raise typer.Exit(1)
+            return
+        typer.echo(translations(lang).gettext("Database: %(url)s") % {"url": database})
+        typer.echo()
+        if not reports:
             typer.echo("没有应用空间。" if lang == "zh_CN" else "There are no app spaces.")
         else:
             print_reports(reports, Console(highlight=False), lang)

@@ -7,8 +7,24 @@ from typing import Any
 
 import typer
 
-from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, load_settings
+from dingbridge.commands.db import (
+    DatabaseUrlOption,
+    DataDirOption,
+    check_database_or_exit,
+    fail,
+    load_settings,
+)
 from dingbridge.settings import field_help
+
+
+def N_(message: str) -> str:
+    return message
+
+
+PORT_IN_USE = N_(
+    "Cannot listen on %(host)s:%(port)s (%(reason)s): another program, or another dingbridge, "
+    "is using the port. Stop it or choose another --port."
+)
 
 
 def _option(name: str, flag: str) -> Any:
@@ -40,9 +56,10 @@ def register(app: typer.Typer) -> None:
         forwarder_allow: str | None = _option("forwarder_allow", "--forwarder-allow"),
     ) -> None:
         """Run the server: admin console at /admin/, each app space at /<id>/."""
-        from dingbridge.server_runner import run_server
+        from dingbridge.server_runner import PortInUse, listening_socket, run_server
 
         settings = load_settings(
+            database=None,
             host=host,
             port=port,
             data_dir=data_dir,
@@ -58,4 +75,15 @@ def register(app: typer.Typer) -> None:
             forwarder_source_address=forwarder_source_address,
             forwarder_allow=forwarder_allow,
         )
-        run_server(settings)
+        # The port first: nothing (data folder, secret key, migrations, setup link) for a
+        # server that cannot listen.
+        try:
+            sock = listening_socket(settings.host, settings.port)
+        except PortInUse as exc:
+            fail(settings, PORT_IN_USE, {"host": exc.host, "port": exc.port, "reason": exc.reason})
+        try:
+            check_database_or_exit(settings)
+        except typer.Exit:
+            sock.close()
+            raise
+        run_server(settings, sock)

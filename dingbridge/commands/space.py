@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, load_settings
+
+
+def _field(flag: str, help_text: str) -> Any:
+    """An optional DingTalk setting: not given keeps the saved value, "" clears it."""
+    return typer.Option(None, flag, help=help_text, show_default=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +39,7 @@ def register(app: typer.Typer) -> None:
         """List the app spaces: id, members, DingTalk on/off, enabled, name."""
         from dingbridge.spaces.headless import list_spaces
 
-        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        settings = load_settings(database="existing", data_dir=data_dir, database_url=database_url)
         for item in list_spaces(settings):
             typer.echo(
                 f"{item.space.id}\t{item.members} members\t"
@@ -41,41 +47,83 @@ def register(app: typer.Typer) -> None:
                 f"{'enabled' if item.space.enabled else 'disabled'}\t{item.space.name}"
             )
 
-    @space.command("dingtalk")
-    def dingtalk(
+    @space.command("show")
+    def show(
         space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
-        corp_name: str = typer.Option("", "--corp-name", help="企业名称, the company name."),
-        corp_id: str = typer.Option("", "--corp-id", help="企业ID (CorpId), ding..."),
-        agent_id: str = typer.Option("", "--agent-id", help="The app's AgentId."),
-        app_key: str = typer.Option("", "--app-key", help="AppKey (Client ID)."),
-        app_secret_stdin: bool = typer.Option(
-            False, "--app-secret-stdin", help="Read the AppSecret (Client Secret) from stdin."
-        ),
-        api_version: str = typer.Option("v2", "--api-version", help="v2 (new apps) or v1."),
-        forward_url: str = typer.Option("", "--forward-url", help="钉钉API转发地址 (optional)."),
-        enable: bool = typer.Option(False, "--enable/--disable", help="Turn sign-in on or off."),
+        as_json: bool = typer.Option(False, "--json", help="Print the settings as JSON."),
         data_dir: Path | None = DataDirOption,
         database_url: str | None = DatabaseUrlOption,
     ) -> None:
-        """Set a space's 钉钉授权(微应用) settings; every problem is listed when invalid."""
+        """Show a space's 钉钉授权(微应用) settings (the AppSecret only as set or not)."""
+        import json
+
+        from dingbridge.errors import DingbridgeError
+        from dingbridge.spaces.headless import show_dingtalk
+
+        settings = load_settings(database="existing", data_dir=data_dir, database_url=database_url)
+        try:
+            config = show_dingtalk(settings, space_id)
+        except DingbridgeError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from None
+        values: dict[str, object] = {
+            "enabled": config.enabled,
+            "corp_name": config.corp_name,
+            "corp_id": config.corp_id,
+            "agent_id": config.agent_id,
+            "app_key": config.app_key,
+            "app_secret_set": config.has_app_secret,
+            "api_version": config.api_version,
+            "forward_url": config.forward_url,
+            "egress_ip_seen": config.egress_ip_seen,
+            "updated_at": config.updated_at.isoformat() if config.updated_at else None,
+        }
+        if as_json:
+            typer.echo(json.dumps(values, ensure_ascii=False, indent=2))
+            return
+        for name, value in values.items():
+            typer.echo(f"{name}: {'' if value is None else value}")
+
+    @space.command("dingtalk")
+    def dingtalk(
+        space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+        corp_name: str | None = _field("--corp-name", "企业名称, the company name."),
+        corp_id: str | None = _field("--corp-id", "企业ID (CorpId), ding..."),
+        agent_id: str | None = _field("--agent-id", "The app's AgentId."),
+        app_key: str | None = _field("--app-key", "AppKey (Client ID)."),
+        app_secret_stdin: bool = typer.Option(
+            False, "--app-secret-stdin", help="Read the AppSecret (Client Secret) from stdin."
+        ),
+        api_version: str | None = _field("--api-version", "v2 (new apps) or v1."),
+        forward_url: str | None = _field("--forward-url", "钉钉API转发地址."),
+        enable: bool | None = typer.Option(
+            None, "--enable/--disable", help="Turn sign-in on or off.", show_default=False
+        ),
+        data_dir: Path | None = DataDirOption,
+        database_url: str | None = DatabaseUrlOption,
+    ) -> None:
+        """Change a space's 钉钉授权(微应用) settings; every problem is listed when invalid.
+
+        Only the options given change; the others keep their saved value. Clear a field by
+        giving it empty, e.g. --forward-url "" (calls then go to DingTalk directly)."""
         from dingbridge.errors import DingbridgeError, ValidationFailed
-        from dingbridge.spaces.dingtalk_settings import DingTalkInput
-        from dingbridge.spaces.headless import configure_dingtalk
+        from dingbridge.spaces.headless import change_dingtalk
 
         settings = load_settings(data_dir=data_dir, database_url=database_url)
-        secret = sys.stdin.readline().strip() if app_secret_stdin else ""
-        data = DingTalkInput(
-            enabled=enable,
-            corp_name=corp_name,
-            corp_id=corp_id,
-            agent_id=agent_id,
-            app_key=app_key,
-            app_secret=secret,
-            api_version=api_version.lower(),
-            forward_url=forward_url,
-        )
+        given: dict[str, object] = {
+            "enabled": enable,
+            "corp_name": corp_name,
+            "corp_id": corp_id,
+            "agent_id": agent_id,
+            "app_key": app_key,
+            "api_version": None if api_version is None else api_version.lower(),
+            "forward_url": forward_url,
+        }
+        if app_secret_stdin:
+            given["app_secret"] = sys.stdin.readline().strip()
+        changes = {name: value for name, value in given.items() if value is not None}
         try:
-            config = configure_dingtalk(settings, space_id, data)
+            config = change_dingtalk(settings, space_id, changes)
         except ValidationFailed as exc:
             for name, problem in exc.problems.items():
                 typer.echo(f"{name}: {problem}", err=True)

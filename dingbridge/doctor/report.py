@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.text import Text as RichText
 
-from dingbridge.doctor.results import Status
+from dingbridge.doctor.results import Status, summary
 from dingbridge.doctor.space_checks import SpaceReport
 
 __all__ = ["print_reports", "reports_json"]
@@ -24,32 +24,28 @@ _LABELS = {
         "cause": "原因",
         "fix": "解决",
         "space": "应用空间",
-        "ok": "全部通过",
-        "bad": "有问题",
     },
     "en": {
         "cause": "Cause",
         "fix": "Fix",
         "space": "App space",
-        "ok": "all good",
-        "bad": "problems",
     },
 }
 
 
-def reports_json(reports: Sequence[SpaceReport]) -> str:
-    """Every field of every result, both languages."""
-    return json.dumps(
-        {"ok": not any(r.failed for r in reports), "spaces": [r.as_dict() for r in reports]},
-        ensure_ascii=False,
-        indent=2,
-    )
+def reports_json(reports: Sequence[SpaceReport], *, database: str | None = None) -> str:
+    """Every field of every result, both languages; ``database``: the one looked at."""
+    body: dict[str, object] = {"ok": not any(r.failed for r in reports)}
+    if database is not None:
+        body["database"] = database
+    body["spaces"] = [r.as_dict() for r in reports]
+    return json.dumps(body, ensure_ascii=False, indent=2)
 
 
 def print_reports(reports: Sequence[SpaceReport], console: Console, language: str) -> None:
     labels = _LABELS["en" if language.startswith("en") else "zh_CN"]
     for report in reports:
-        verdict = labels["bad"] if report.failed else labels["ok"]
+        verdict = summary((result.status for result in report.results), language)
         name = f" {report.space_name}" if report.space_name else ""
         console.print(
             RichText(f"{labels['space']} {report.space_id}{name}: {verdict}", style="bold")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CHECK_TITLES", "CheckResult", "Status", "Text"]
+__all__ = ["CHECK_TITLES", "CheckResult", "Status", "Text", "summary"]
 
 
 class Status(StrEnum):
@@ -95,3 +95,22 @@ class CheckResult:
     @classmethod
     def skipped(cls, check_id: str, cause: Text, detail: str = "") -> CheckResult:
         return cls(check_id, Status.SKIP, cause=cause, detail=detail)
+
+
+def summary(statuses: Iterable[Status | str], language: str) -> str:
+    """The one-line verdict on a run of checks, shown by the doctor's report and by the
+    console's 测试连接 alike: every check passed, passed with N warnings, or N failed."""
+    from dingbridge.i18n import translations
+
+    seen = [Status(status) for status in statuses]
+    failed, warned = seen.count(Status.FAIL), seen.count(Status.WARN)
+    text = translations(language)
+    if failed:
+        return text.ngettext("%(count)d check failed.", "%(count)d checks failed.", failed) % {
+            "count": failed
+        }
+    if warned:
+        return text.ngettext(
+            "Passed, with %(count)d warning.", "Passed, with %(count)d warnings.", warned
+        ) % {"count": warned}
+    return text.gettext("Every check passed.")

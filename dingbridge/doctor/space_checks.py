@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,9 +18,10 @@ from dingbridge.dingtalk import Transport
 from dingbridge.doctor.config import DoctorConfig
 from dingbridge.doctor.results import CheckResult, Status, Text
 from dingbridge.doctor.runner import run_checks
-from dingbridge.settings import Settings, secret_keys
+from dingbridge.settings import SECRET_KEY_FILE, Settings, SettingsError, secret_keys
 from dingbridge.spaces.dingtalk_settings import (
     DingTalkConfig,
+    any_app_secret,
     load_dingtalk,
     record_egress_ip,
     reveal_app_secret,
@@ -198,15 +200,40 @@ def doctor_spaces(
     site_transport: Transport | None = None,
 ) -> list[SpaceReport]:
     """``dingbridge doctor``: the given spaces (each checked even when not turned on), or every
-    space with DingTalk sign-in turned on (the others are listed as skipped)."""
-    from dingbridge.storage import migrate
+    space with DingTalk sign-in turned on (the others are listed as skipped).
 
-    migrate.upgrade(settings.effective_database_url)
-    box = SecretBox(secret_keys(settings))
+    Read-only: it creates, migrates and writes nothing (no database, no secret key); a
+    database that is missing or not up to date is a :class:`DatabaseProblem`."""
+    from dingbridge.storage import migrate
+    from dingbridge.storage.database_check import N_, DatabaseProblem, check_database, shown_url
+
+    url = settings.effective_database_url
+    check_database(url, create=False)
+    if migrate.current_revision(url) != migrate.head_revision():
+        raise DatabaseProblem(
+            N_("The database %(url)s is not up to date: run dingbridge db upgrade first."),
+            url=shown_url(url),
+        )
+    try:
+        keys = secret_keys(settings, create=False)
+    except SettingsError:
+        keys = []  # fine while no AppSecret is stored (none to read)
 
     async def main() -> list[SpaceReport]:
         db = Database(settings.effective_database_url)
         try:
+            async with db.session() as session:
+                secrets_stored = await any_app_secret(session)
+            if not keys and secrets_stored:
+                raise DatabaseProblem(
+                    N_(
+                        "There is no secret key at %(path)s, so the AppSecrets cannot be read: "
+                        "give the server's data folder (--data-dir) or DINGBRIDGE_SECRET_KEY."
+                    ),
+                    path=str((settings.data_dir / SECRET_KEY_FILE).absolute()),
+                )
+            # With no key there is nothing to decrypt: a key of this run's own, never written.
+            box = SecretBox(keys or [secrets.token_urlsafe(32)])
             reports: list[SpaceReport] = []
             if space_ids is None:
                 async with db.session() as session:

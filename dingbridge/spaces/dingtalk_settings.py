@@ -6,8 +6,10 @@ on every instance. The AppSecret leaves this module only through :func:`reveal_a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
@@ -37,6 +39,19 @@ class DingTalkInput:
     app_secret: str = ""
     api_version: str = "v2"
     forward_url: str = ""
+
+    @classmethod
+    def of(cls, config: DingTalkConfig) -> DingTalkInput:
+        """The saved settings as the form shows them (the AppSecret kept: left empty)."""
+        return cls(
+            enabled=config.enabled,
+            corp_name=config.corp_name,
+            corp_id=config.corp_id,
+            agent_id=config.agent_id,
+            app_key=config.app_key,
+            api_version=config.api_version,
+            forward_url=config.forward_url or "",
+        )
 
 
 @dataclass(frozen=True)
@@ -166,6 +181,16 @@ def validate_input(data: DingTalkInput, *, has_stored_secret: bool) -> dict[str,
     return problems
 
 
+async def any_app_secret(session: AsyncSession) -> bool:
+    """Whether any space has an AppSecret stored (so a secret key is needed to read it)."""
+    found = await session.scalar(
+        select(DingTalkSettingsRow.space_id)
+        .where(DingTalkSettingsRow.app_secret_encrypted.is_not(None))
+        .limit(1)
+    )
+    return found is not None
+
+
 async def load_dingtalk(session: AsyncSession, space_id: int) -> DingTalkConfig:
     row = await session.get(DingTalkSettingsRow, space_id)
     return _config(row) if row is not None else empty_config(space_id)
@@ -206,6 +231,29 @@ async def save_dingtalk(
     if changes:
         await audit.record(session, actor, "dingtalk.update", f"space:{space_id}", changes)
     return _config(row)
+
+
+async def patch_dingtalk(
+    session: AsyncSession,
+    box: SecretBox,
+    space_id: int,
+    changes: Mapping[str, object],
+    *,
+    actor: str,
+) -> DingTalkConfig:
+    """Change only the fields in ``changes``; every other field keeps its saved value.
+
+    A field is cleared only when ``changes`` names it with an empty value (``""``). The result
+    is validated as a whole, like the form, and audited by :func:`save_dingtalk`.
+    """
+    kinds = {f.name: bool if f.name == "enabled" else str for f in fields(DingTalkInput)}
+    wrong = sorted(k for k, v in changes.items() if k not in kinds or type(v) is not kinds[k])
+    if wrong:
+        raise ValueError(f"not DingTalk settings or of the wrong type: {', '.join(wrong)}")
+    values: dict[str, Any] = dict(changes)
+    await get_space(session, space_id)
+    current = DingTalkInput.of(await load_dingtalk(session, space_id))
+    return await save_dingtalk(session, box, space_id, replace(current, **values), actor=actor)
 
 
 def _audited(row: DingTalkSettingsRow) -> dict[str, object]:

@@ -7,7 +7,7 @@ database, so a command is safe to run while the server runs (SQLite WAL, or Post
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +19,8 @@ from dingbridge.spaces.csv_import import ImportReport, import_members
 from dingbridge.spaces.dingtalk_settings import (
     DingTalkConfig,
     DingTalkInput,
+    load_dingtalk,
+    patch_dingtalk,
     reencrypt_all,
     save_dingtalk,
 )
@@ -64,11 +66,34 @@ def list_spaces(settings: Settings) -> Sequence[store.SpaceSummary]:
     return run_in_transaction(settings, store.list_spaces)
 
 
+def show_dingtalk(settings: Settings, space_id: int) -> DingTalkConfig:
+    """A space's saved DingTalk settings (the AppSecret only as set or not)."""
+
+    async def work(session: AsyncSession) -> DingTalkConfig:
+        await store.get_space(session, space_id)
+        return await load_dingtalk(session, space_id)
+
+    return run_in_transaction(settings, work)
+
+
 def configure_dingtalk(settings: Settings, space_id: int, data: DingTalkInput) -> DingTalkConfig:
+    """Save every DingTalk setting as ``data`` has it (the console form's way)."""
     box = SecretBox(secret_keys(settings))
 
     async def work(session: AsyncSession) -> DingTalkConfig:
         return await save_dingtalk(session, box, space_id, data, actor=CLI_ACTOR)
+
+    return run_in_transaction(settings, work)
+
+
+def change_dingtalk(
+    settings: Settings, space_id: int, changes: Mapping[str, object]
+) -> DingTalkConfig:
+    """Change only the DingTalk settings named in ``changes`` (see ``patch_dingtalk``)."""
+    box = SecretBox(secret_keys(settings))
+
+    async def work(session: AsyncSession) -> DingTalkConfig:
+        return await patch_dingtalk(session, box, space_id, changes, actor=CLI_ACTOR)
 
     return run_in_transaction(settings, work)
 

@@ -21,9 +21,11 @@ from dingbridge.errors import (
     Conflict,
     DingbridgeError,
     NotFound,
+    ServiceUnavailable,
     TooManyRequests,
     ValidationFailed,
 )
+from dingbridge.kv import KVError
 from dingbridge.web.console.session import LoginRequired
 from dingbridge.web.templating import get_templates
 
@@ -91,6 +93,18 @@ def install_error_handlers(app: FastAPI) -> None:
         log.info("conflicting write on %s %s", request.method, request.url.path)
         return error_response(request, Conflict())
 
+    async def on_kv_error(request: Request, exc: Exception) -> Response:
+        # Redis down: the request needed a session, a code or a rate limit; it comes back
+        # by itself when Redis does (redis-py reconnects), so say "try again", not "bug".
+        log.warning("key-value store unreachable on %s %s", request.method, request.url.path)
+        return error_response(
+            request,
+            ServiceUnavailable(
+                "The session store (Redis) is not reachable right now. Try again in a moment; "
+                "if it lasts, ask the administrator to check Redis."
+            ),
+        )
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, DingbridgeError())
@@ -99,4 +113,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, on_http_exception)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(IntegrityError, on_integrity_error)
+    app.add_exception_handler(KVError, on_kv_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from dingbridge.context import get_context
+from dingbridge.kv import KVError
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -22,12 +23,29 @@ async def healthz() -> Response:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> Response:
+    """Ready when the database and the key-value store answer; each is named in the body
+    (``"redis"`` when ``--kv-url`` names one), ``"problems"`` says what is down."""
+    context = get_context(request)
+    body: dict[str, object] = {"status": "ok", "database": "ok"}
+    problems: list[str] = []
     try:
-        await get_context(request).db.ping()
+        await context.db.ping()
     except Exception as exc:
         log.warning("readiness check failed: database unreachable (%s)", type(exc).__name__)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        body["database"] = "unreachable"
+        problems.append("the database does not answer")
+    if context.settings.kv_url:  # the in-process store cannot be down
+        body["redis"] = "ok"
+        try:
+            await context.kv.get("readyz")
+        except KVError:
+            log.warning("readiness check failed: Redis (--kv-url) is unreachable")
+            body["redis"] = "unreachable"
+            problems.append("Redis (--kv-url) does not answer")
+    if problems:
+        body.update(status="unavailable", problems=problems)
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)
 
 
 @router.get("/metrics")

@@ -26,6 +26,7 @@ from dingbridge.spaces.dingtalk_settings import DingTalkInput, load_dingtalk
 from dingbridge.spaces.headless import configure_dingtalk, create_space
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage.db import Database
+from dingbridge.storage.migrate import upgrade
 from tests.conftest import SimServer
 from tests.doctor.conftest import by_id
 
@@ -220,6 +221,7 @@ def test_cli_names_the_fix_for_a_failing_space(sim_server: SimServer, tmp_path: 
 
 
 def test_cli_unknown_space(tmp_path: Path) -> None:
+    upgrade(Settings(data_dir=tmp_path).effective_database_url)  # a database, of no such space
     result = run_cli("doctor", "10099", "--data-dir", str(tmp_path))
     assert result.exit_code == 1
     assert "10099" in result.output

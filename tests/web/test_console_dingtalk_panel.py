@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
@@ -168,3 +169,19 @@ async def test_without_the_doctor_the_button_says_not_available(
     space_id = await space_for(server, FULL_APP)
     page = (await admin.get(f"/admin/spaces/{space_id}/dingtalk")).text
     assert 'id="test-unavailable"' in page and 'id="test-connection"' not in page
+
+
+async def test_a_run_with_a_warning_says_so(server: Server, admin: AsgiClient) -> None:
+    from dingbridge.doctor.results import CheckResult, Status, Text
+    from dingbridge.spaces.connection_test import ConnectionTest
+
+    space_id = await space_for(server, FULL_APP)
+    warned = CheckResult("home_url", Status.WARN, cause=Text("提醒", "a warning"))
+    run = ConnectionTest(
+        space_id, "2026-01-01 10:00:00", [CheckResult.passed("config").as_dict(), warned.as_dict()]
+    )
+    context = server.app.state.context
+    await context.kv.set(f"dingtalk-test:{space_id}", json.dumps(run.as_dict()).encode())
+    page = (await admin.get(f"/admin/spaces/{space_id}/dingtalk")).text
+    summary = page[page.index('id="test-summary"') :].split("</p>")[0]
+    assert "通过，有 1 条提醒。" in summary and "所有检查都已通过" not in summary

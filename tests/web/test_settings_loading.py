@@ -71,3 +71,16 @@ def test_secret_key_generated_once_and_private(tmp_path: Path) -> None:
 
 def test_help_text_names_the_environment_variable() -> None:
     assert "DINGBRIDGE_DATA_DIR" in field_help("data_dir")
+
+
+def test_timezone_is_an_iana_name_defaulting_to_the_local_zone() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    assert Settings.load({}, {"DINGBRIDGE_TIMEZONE": "Asia/Shanghai"}).tzinfo == ZoneInfo(
+        "Asia/Shanghai"
+    )
+    assert Settings().tzinfo.utcoffset(datetime.now()) == datetime.now().astimezone().utcoffset()
+    for bad in ("Mars/Olympus", "../etc/passwd", "not a zone"):
+        problems = Settings(timezone=bad).validate()
+        assert [p for p in problems if p.startswith("timezone:") and bad in p], bad

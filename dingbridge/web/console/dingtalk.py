@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dingbridge.context import get_context
+from dingbridge.doctor.results import summary
 from dingbridge.errors import ValidationFailed
 from dingbridge.spaces.connection_test import (
     available,
@@ -50,13 +51,16 @@ def _form_from_config(config: DingTalkConfig) -> DingTalkInput:
 async def _page_values(request: Request, space: Space, config: DingTalkConfig) -> dict[str, Any]:
     values = setup_values(request, config)
     language = get_templates(request).language(request)
+    test_run = await last_connection_test(get_context(request), space.id)
     return {
         "space": space,
         "config": config,
         "setup": values,
         "qr": qr_svg(values.home_url, values.home_url),
         "test_available": available(),
-        "test_run": await last_connection_test(get_context(request), space.id),
+        "test_run": test_run,
+        # the doctor's own one-line verdict ("passed, with 2 warnings")
+        "test_summary": test_run and summary((c["status"] for c in test_run.checks), language),
         "en": language.startswith("en"),
     }
 

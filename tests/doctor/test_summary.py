@@ -1,0 +1,51 @@
+"""One verdict for a run of checks, shared by the doctor's report and the console's 测试连接:
+a warning is never "all good"."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from rich.console import Console
+
+from dingbridge.doctor.report import print_reports
+from dingbridge.doctor.results import CheckResult, Status, Text, summary
+from dingbridge.doctor.space_checks import SpaceReport
+
+
+def _report(*statuses: Status) -> SpaceReport:
+    note = Text("提醒", "a warning")
+    results = [
+        CheckResult(check_id, status, cause=None if status is Status.PASS else note)
+        for check_id, status in zip(("config", "network", "credentials"), statuses, strict=False)
+    ]
+    return SpaceReport(10001, "销售部", results)
+
+
+def _printed(report: SpaceReport, language: str) -> str:
+    out = io.StringIO()
+    print_reports([report], Console(file=out, width=80, highlight=False), language)
+    return out.getvalue()
+
+
+def test_a_warning_is_not_all_good() -> None:
+    report = _report(Status.PASS, Status.WARN, Status.WARN)
+    zh = _printed(report, "zh_CN")
+    assert "应用空间 10001 销售部: 通过，有 2 条提醒。" in zh and "全部通过" not in zh
+    en = _printed(report, "en")
+    assert "App space 10001 销售部: Passed, with 2 warnings." in en and "all good" not in en
+
+
+def test_the_verdicts() -> None:
+    assert summary(["pass", "pass"], "zh_CN") == "所有检查都已通过。"
+    assert summary(["pass", "warn"], "en") == "Passed, with 1 warning."
+    assert summary(["warn", "fail", "fail"], "zh_CN") == "有 2 项未通过。"
+    assert summary([Status.FAIL], "en") == "1 check failed."
+
+
+def test_the_console_shows_the_same_verdict() -> None:
+    # The console page renders summary() over the stored run's statuses.
+    stored = json.loads(
+        json.dumps([r.as_dict() for r in _report(Status.PASS, Status.WARN).results])
+    )
+    assert summary((c["status"] for c in stored), "zh_CN") == "通过，有 1 条提醒。"
