@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -14,6 +15,25 @@ from dingbridge.settings import LANGUAGES
 from dingbridge.web.i18n import request_language
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def html_attrs(attrs: dict[str, str | int | bool | None]) -> Markup:
+    """HTML attributes from a mapping, each value escaped once: ``{"maxlength": 200,
+    "required": True}`` gives `` maxlength="200" required``; ``False`` and ``None`` leave the
+    attribute out. A string is refused: it would be escaped whole (``autocomplete=&#34;…``)."""
+    if not isinstance(attrs, dict):
+        raise TypeError(f"attrs must be a dict of attribute names to values, not {attrs!r}")
+    parts: list[Markup] = []
+    for name, value in attrs.items():
+        if value is None or value is False:
+            continue
+        if not name or any(c in name for c in " \"'<>=/"):
+            raise ValueError(f"not an attribute name: {name!r}")
+        if value is True:
+            parts.append(Markup(" {}").format(name))
+        else:
+            parts.append(Markup(' {}="{}"').format(name, str(value)))
+    return Markup("").join(parts)
 
 
 class Templates:
@@ -34,6 +54,7 @@ class Templates:
             )
             env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
             env.globals["language_names"] = LANGUAGE_NAMES
+            env.globals["html_attrs"] = html_attrs
             self._envs[language] = env
 
     def language(self, request: Request) -> str:
