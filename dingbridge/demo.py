@@ -1,10 +1,10 @@
 """``dingbridge demo``: the server, the DingTalk simulator and a forwarder in one process, wired
-like the seed's topology, with a demo corp and demo spaces ready to walk every sign-in flow.
+like the vendor guide's topology, with a demo corp and demo spaces ready to walk every sign-in flow.
 
 - The simulator (port P+1) plays DingTalk: its ``WHITELIST_APP`` accepts API calls only from
   127.0.0.2, the "whitelisted machine".
 - The forwarder (port P+2) binds its outgoing connections to 127.0.0.2 and forwards
-  ``/api-dingtalk-com/`` and ``/oapi-dingtalk-com/`` to the simulator (seed step 1).
+  ``/api-dingtalk-com/`` and ``/oapi-dingtalk-com/`` to the simulator (the vendor guide's step 1).
 - The server (port P, development mode, console SMS sender, SQLite in a temporary folder
   unless ``data_dir`` is given): space 10001 uses ``WHITELIST_APP`` (V2) through the forwarder
   (钉钉API转发地址 ``http://127.0.0.1:P+2/api-dingtalk-com/``); space 10002 is a legacy V1 app

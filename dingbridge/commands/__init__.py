@@ -7,7 +7,18 @@ import importlib
 import typer
 
 # Module names under dingbridge.commands, in the order their commands appear in --help.
-MODULES: list[str] = ["serve", "admin", "space", "member", "app", "db", "sim", "forward", "demo", "doctor"]
+MODULES: list[str] = [
+    "serve",
+    "admin",
+    "space",
+    "member",
+    "app",
+    "db",
+    "sim",
+    "forward",
+    "demo",
+    "doctor",
+]
 
 
 def register_all(app: typer.Typer) -> None:
