@@ -9,7 +9,8 @@ like the vendor guide's topology, with a demo corp and demo spaces ready to walk
   unless ``data_dir`` is given): space 10001 uses ``WHITELIST_APP`` (V2) through the forwarder
   (钉钉API转发地址 ``http://127.0.0.1:P+2/api-dingtalk-com/``); space 10002 is a legacy V1 app
   called directly. The demo corp's users are the spaces' members (except 罗霞 user020, to
-  try an unknown person; 林峰 user019 is disabled).
+  try an unknown person; 林峰 user019 is disabled). DingTalk shows no mobile for 罗霞, so the
+  console's directory import (从钉钉通讯录导入) leaves her out too and reports why.
 
 Everything runs on one asyncio loop; Ctrl-C (or cancelling :func:`run_demo`) stops all.
 """
@@ -138,6 +139,14 @@ def _bound_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def demo_sim_state() -> SimState:
+    """The simulator's demo world, with 罗霞 (the demo's person who is no member) showing no
+    mobile to apps: a directory import cannot make her a member, it lists her as skipped."""
+    sim = SimState.default()
+    sim.corps[DEMO_CORP_ID].users[NOT_A_MEMBER].mobile = ""
+    return sim
+
+
 async def prepare_database(
     settings: Settings, sim: SimState, forwarder_url: str, admin_password: str
 ) -> None:
@@ -257,7 +266,7 @@ async def run_demo(
         dingtalk_login=sim_url,
         jsapi_url=f"{sim_url}/_sim/jsapi/dingtalk.open.js",
     )
-    sim = SimState.default()
+    sim = demo_sim_state()
     try:
         await prepare_database(settings, sim, f"{forwarder_url}/api-dingtalk-com/", admin_password)
         server_sock = _bound_socket(host, port)
