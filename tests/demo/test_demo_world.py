@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -20,12 +21,13 @@ async def test_the_directory_import_keeps_luo_xia_no_member(tmp_path: Path) -> N
     settings = Settings(data_dir=tmp_path / "data")
     sim = demo_sim_state()
     await prepare_database(settings, sim, "http://127.0.0.1:9/api-dingtalk-com/", "pw-1234567890")
+    sim_app: Any = create_sim(sim)
     client = DingTalkClient(
         app_key=FULL_APP.app_key,
         app_secret=FULL_APP.app_secret,
         corp_id=FULL_APP.corp_id,
         endpoints=Endpoints.single_base("http://sim.test"),
-        transport=ASGITransport(create_sim(sim)),
+        transport=ASGITransport(sim_app),
     )
     db = Database(settings.effective_database_url)
     try:
