@@ -15,6 +15,7 @@ from dingbridge.spaces.dingtalk_settings import load_dingtalk
 from dingbridge.spaces.directory_jobs import import_state
 from dingbridge.spaces.mobile import display_mobile
 from dingbridge.spaces.store import get_space
+from dingbridge.web.console.confirmations import confirmed, member_delete_url
 from dingbridge.web.console.pages import actor, redirect, render_page
 from dingbridge.web.console.session import require_admin
 from dingbridge.web.templating import get_templates
@@ -145,6 +146,8 @@ async def set_member_status(request: Request, space_id: int, member_id: int) -> 
 @router.post("/admin/spaces/{space_id}/members/{member_id}/delete")
 async def delete_member(request: Request, space_id: int, member_id: int) -> Response:
     user = await require_admin(request)
+    if not confirmed(await request.form()):
+        return redirect(member_delete_url(space_id, member_id))
     async with get_context(request).db.transaction() as session:
         await member_ops.delete_member(session, space_id, member_id, actor=actor(user.username))
     return redirect(f"/admin/spaces/{space_id}/members?done=deleted")
