@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from dingbridge.i18n import LANGUAGE_NAMES, html_lang, translations
+from dingbridge.i18n import LANGUAGE_NAMES, html_lang, translate, translations
 from dingbridge.settings import LANGUAGES
 from dingbridge.web.i18n import request_language
 
@@ -55,6 +56,7 @@ class Templates:
             env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
             env.globals["language_names"] = LANGUAGE_NAMES
             env.globals["html_attrs"] = html_attrs
+            env.globals["tr"] = functools.partial(translate, language=language)
             self._envs[language] = env
 
     def language(self, request: Request) -> str:
@@ -73,7 +75,9 @@ class Templates:
         return HTMLResponse(self.render_string(request, name, context), status_code=status)
 
     def gettext(self, request: Request, message: str) -> str:
-        return translations(self.language(request)).gettext(message)
+        """``message`` (a catalog id or a :class:`dingbridge.i18n.Message`) in the request's
+        language."""
+        return translate(message, self.language(request))
 
 
 def get_templates(request: Request) -> Templates:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from dingbridge.context import get_context
 from dingbridge.errors import ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.spaces import members as member_ops
 from dingbridge.spaces.csv_import import CsvImportFailed, import_members
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
@@ -182,11 +183,11 @@ async def _import_upload(
     report = None
     errors: dict[str, str] = {}
     if not isinstance(upload, UploadFile) or not upload.filename:
-        errors["file"] = "Choose a CSV file."
+        errors["file"] = Message("Choose a CSV file.")
     else:
         data = await upload.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
-            errors["file"] = "The file is larger than 5 MB; split it."
+            errors["file"] = Message("The file is larger than 5 MB; split it.")
         else:
             try:
                 async with context.db.transaction() as session:
