@@ -3,10 +3,21 @@ console's browser tests; a page signed in at a given screen width."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import uvicorn
+from fastapi import FastAPI
+
 from dingbridge.accounts.admins import create_admin
+from dingbridge.app import create_app
+from dingbridge.settings import Settings
 from dingbridge.spaces.members import MemberInput, add_member
 from dingbridge.spaces.store import create_space
 from dingbridge.storage.db import Database
@@ -65,3 +76,25 @@ async def signed_in_page(browser: Any, site: ConsoleSite, viewport: dict[str, in
     await page.click("main button[type=submit]")
     await page.wait_for_url("**/admin/spaces")
     return page
+
+
+@contextlib.contextmanager
+def dev_server(tmp_path: Path) -> Iterator[tuple[str, FastAPI]]:
+    """A development-mode server (console SMS sender, /_dev/outbox) on a free port."""
+    settings = Settings(data_dir=tmp_path / "dev-data", host="127.0.0.1", port=0, development=True)
+    app = create_app(settings, announce=lambda _line: None)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
