@@ -64,7 +64,7 @@ async def test_roles_read_in_chinese(admin: AsgiClient) -> None:
         form={"csrf_token": token, "name": "张伟", "mobile": "13800000001", "status": "active"},
     )
     table = (await admin.get("/admin/spaces/10001/members")).text.split('id="members"')[1]
-    assert "<td>成员</td>" in table and "<td>member</td>" not in table
+    assert '<td data-label="角色">成员</td>' in table and ">member</td>" not in table
 
 
 def test_a_passing_check_shows_no_raw_dingtalk_error() -> None:
