@@ -1,6 +1,6 @@
 """dingbridge: DingTalk (钉钉) sign-in for web app spaces.
 
-Parts (see docs/ and SPEC): the server (``dingbridge.web``), the DingTalk API forwarder
+Parts (see docs/): the server (``dingbridge.web``), the DingTalk API forwarder
 (``dingbridge.forwarder``), the DingTalk client (``dingbridge.dingtalk``) and the DingTalk
 simulator (``dingbridge.sim``).
 """

@@ -118,7 +118,7 @@ def create_app(
 
 
 def _include_routers(app: FastAPI) -> None:
-    from dingbridge.web import health, language
+    from dingbridge.web import favicon, health, language
     from dingbridge.web.api import api_routers
     from dingbridge.web.console import console_routers
     from dingbridge.web.space import outbox, space_routers
@@ -128,6 +128,7 @@ def _include_routers(app: FastAPI) -> None:
         # CPU per page view when they are found first).
         *space_routers(),
         health.router,
+        favicon.router,
         language.router,
         *console_routers(),
         *api_routers(),

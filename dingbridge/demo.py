@@ -1,15 +1,16 @@
 """``dingbridge demo``: the server, the DingTalk simulator and a forwarder in one process, wired
-like the seed's topology, with a demo corp and demo spaces ready to walk every sign-in flow.
+like the vendor guide's topology, with a demo corp and demo spaces ready to walk every sign-in flow.
 
 - The simulator (port P+1) plays DingTalk: its ``WHITELIST_APP`` accepts API calls only from
   127.0.0.2, the "whitelisted machine".
 - The forwarder (port P+2) binds its outgoing connections to 127.0.0.2 and forwards
-  ``/api-dingtalk-com/`` and ``/oapi-dingtalk-com/`` to the simulator (seed step 1).
+  ``/api-dingtalk-com/`` and ``/oapi-dingtalk-com/`` to the simulator (the vendor guide's step 1).
 - The server (port P, development mode, console SMS sender, SQLite in a temporary folder
   unless ``data_dir`` is given): space 10001 uses ``WHITELIST_APP`` (V2) through the forwarder
   (钉钉API转发地址 ``http://127.0.0.1:P+2/api-dingtalk-com/``); space 10002 is a legacy V1 app
   called directly. The demo corp's users are the spaces' members (except 罗霞 user020, to
-  try an unknown person; 林峰 user019 is disabled).
+  try an unknown person; 林峰 user019 is disabled). DingTalk shows no mobile for 罗霞, so the
+  console's directory import (从钉钉通讯录导入) leaves her out too and reports why.
 
 Everything runs on one asyncio loop; Ctrl-C (or cancelling :func:`run_demo`) stops all.
 """
@@ -141,6 +142,14 @@ def _socket_near(host: str, preferred: int) -> socket.socket:
         return listening_socket(host, 0)
 
 
+def demo_sim_state() -> SimState:
+    """The simulator's demo world, with 罗霞 (the demo's person who is no member) showing no
+    mobile to apps: a directory import cannot make her a member, it lists her as skipped."""
+    sim = SimState.default()
+    sim.corps[DEMO_CORP_ID].users[NOT_A_MEMBER].mobile = ""
+    return sim
+
+
 async def prepare_database(
     settings: Settings, sim: SimState, forwarder_url: str, admin_password: str
 ) -> None:
@@ -253,7 +262,7 @@ async def run_demo(
         dingtalk_login=sim_url,
         jsapi_url=f"{sim_url}/_sim/jsapi/dingtalk.open.js",
     )
-    sim = SimState.default()
+    sim = demo_sim_state()
     try:
         admin_password = _demo_password(folder)
         await prepare_database(settings, sim, f"{forwarder_url}/api-dingtalk-com/", admin_password)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from dingbridge.i18n import Message
+
 
 class DingbridgeError(Exception):
     status = 500
@@ -32,7 +34,7 @@ class DingbridgeError(Exception):
         self.message = message or self.default_message()
 
     def default_message(self) -> str:
-        return "Something went wrong on the server."
+        return Message("Something went wrong on the server.")
 
 
 class BadRequest(DingbridgeError):
@@ -40,7 +42,7 @@ class BadRequest(DingbridgeError):
     code = "bad_request"
 
     def default_message(self) -> str:
-        return "The request is not valid."
+        return Message("The request is not valid.")
 
 
 class ValidationFailed(BadRequest):
@@ -56,7 +58,7 @@ class Unauthorized(DingbridgeError):
     code = "unauthorized"
 
     def default_message(self) -> str:
-        return "Please sign in."
+        return Message("Please sign in.")
 
 
 class Forbidden(DingbridgeError):
@@ -64,14 +66,16 @@ class Forbidden(DingbridgeError):
     code = "forbidden"
 
     def default_message(self) -> str:
-        return "You may not do this."
+        return Message("You may not do this.")
 
 
 class CsrfFailed(Forbidden):
     code = "csrf_failed"
 
     def default_message(self) -> str:
-        return "The form has expired or did not come from this site. Reload the page and retry."
+        return Message(
+            "The form has expired or did not come from this site. Reload the page and retry."
+        )
 
 
 class NotFound(DingbridgeError):
@@ -79,7 +83,7 @@ class NotFound(DingbridgeError):
     code = "not_found"
 
     def default_message(self) -> str:
-        return "Not found."
+        return Message("Not found.")
 
 
 class Conflict(DingbridgeError):
@@ -87,7 +91,7 @@ class Conflict(DingbridgeError):
     code = "conflict"
 
     def default_message(self) -> str:
-        return "This conflicts with existing data."
+        return Message("This conflicts with existing data.")
 
 
 class PayloadTooLarge(DingbridgeError):
@@ -95,7 +99,7 @@ class PayloadTooLarge(DingbridgeError):
     code = "payload_too_large"
 
     def default_message(self) -> str:
-        return "The upload is too large."
+        return Message("The upload is too large.")
 
 
 class TooManyRequests(DingbridgeError):
@@ -107,7 +111,7 @@ class TooManyRequests(DingbridgeError):
         self.retry_after = retry_after
 
     def default_message(self) -> str:
-        return "Too many attempts. Wait a moment and retry."
+        return Message("Too many attempts. Wait a moment and retry.")
 
 
 class ServiceUnavailable(DingbridgeError):
@@ -115,4 +119,4 @@ class ServiceUnavailable(DingbridgeError):
     code = "unavailable"
 
     def default_message(self) -> str:
-        return "The service is not ready."
+        return Message("The service is not ready.")

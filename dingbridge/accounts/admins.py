@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.spaces import audit
 from dingbridge.storage.models import Admin, utcnow
 
@@ -23,7 +24,7 @@ _DUMMY_HASH = _hasher.hash("dingbridge-no-such-admin")
 def check_new_account(username: str, password: str) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not _USERNAME.fullmatch(username):
-        problems["username"] = "2 to 64 letters, digits or . _ - @"
+        problems["username"] = Message("2 to 64 letters, digits or . _ - @")
     if len(password) < MIN_PASSWORD:
         problems["password"] = f"At least {MIN_PASSWORD} characters."
     return problems
@@ -37,7 +38,7 @@ async def create_admin(session: AsyncSession, username: str, password: str, *, a
     username = username.strip()
     problems = check_new_account(username, password)
     if not problems and await session.scalar(select(Admin).where(Admin.username == username)):
-        problems["username"] = "An admin with this name exists."
+        problems["username"] = Message("An admin with this name exists.")
     if problems:
         raise ValidationFailed(problems)
     admin = Admin(username=username, password_hash=_hasher.hash(password))
@@ -50,7 +51,7 @@ async def create_admin(session: AsyncSession, username: str, password: str, *, a
 async def set_password(session: AsyncSession, username: str, password: str, *, actor: str) -> Admin:
     admin = await session.scalar(select(Admin).where(Admin.username == username))
     if admin is None:
-        raise ValidationFailed({"username": "No admin with this name."})
+        raise ValidationFailed({"username": Message("No admin with this name.")})
     problems = check_new_account(username, password)
     if problems:
         raise ValidationFailed(problems)

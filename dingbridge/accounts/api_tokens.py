@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import NotFound, ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.names import clean_name
 from dingbridge.settings import Settings
 from dingbridge.spaces import audit
@@ -55,7 +56,7 @@ async def create_token(
     cleaned = _clean_name(name)
     admin = await session.scalar(select(Admin).where(Admin.username == username))
     if admin is None:
-        raise ValidationFailed({"username": "No admin with this name."})
+        raise ValidationFailed({"username": Message("No admin with this name.")})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(admin_id=admin.id, name=cleaned, token_hash=hash_token(token))
     session.add(row)
@@ -128,8 +129,12 @@ async def _owner(session: AsyncSession, username: str | None) -> str:
     if len(names) == 1:
         return names[0]
     if not names:
-        raise ValidationFailed({"username": "No admin exists yet: run dingbridge admin create."})
-    raise ValidationFailed({"username": "Several admins exist: choose one with --username."})
+        raise ValidationFailed(
+            {"username": Message("No admin exists yet: run dingbridge admin create.")}
+        )
+    raise ValidationFailed(
+        {"username": Message("Several admins exist: choose one with --username.")}
+    )
 
 
 def create_token_headless(settings: Settings, name: str, username: str | None) -> str:

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         config: Config = None,
     ) -> None:
-        """Run the DingTalk API forwarder: a drop-in for the seed's nginx on port 888."""
+        """Run the DingTalk API forwarder: a drop-in for the vendor guide's nginx on port 888."""
         import logging
 
         from dingbridge.forwarder.server import run_forwarder

@@ -1,4 +1,4 @@
-"""HTTP-push event crypto ("DingCallbackCrypto", facts §10.1).
+"""HTTP-push event crypto ("DingCallbackCrypto").
 
 - key = base64decode(aes_key + "="), AES-256-CBC, IV = key[:16]
 - plaintext = random16 || uint32_be(len(msg)) || msg || owner_key, PKCS#7 to 32-byte blocks

@@ -1,7 +1,7 @@
 """What to do about DingTalk codes that have no exception class of their own.
 
 ``CODE_HINTS[code] = (zh-CN, English)``; the plain :class:`DingTalkError` uses them for its
-``explanation``. Codes come from the facts file (§3.3, §6.6, §9).
+``explanation``. Codes come from DingTalk's documentation and live traffic.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ CODE_HINTS: dict[str, tuple[str, str]] = {
     ),
 }
 
-# dd.config / JSAPI errors reported in the browser (facts §3.3), for pages that show them
+# dd.config / JSAPI errors reported in the browser, for pages that show them
 JSAPI_HINTS: dict[int, tuple[str, str]] = {
     52010: ("无效的 corpId：检查空间的 CorpId。", "Invalid corpId: check the space's CorpId."),
     52011: (

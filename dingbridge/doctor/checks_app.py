@@ -54,8 +54,8 @@ async def _which_credential(probe: Probe) -> str | None:
 
     ``sns/getuserinfo_bycode`` names the app by ``accessKey`` (the AppKey) and proves the
     AppSecret by an HMAC signature. An unknown key answers errcode 88 "不合法的access_token"
-    (facts §6.6, seen live); a known key with a bad signature answers a 8530xx signature
-    error. Returns "app_key", "app_secret" or None (cannot tell)."""
+    (seen live); a known key with a bad signature answers a 8530xx signature error.
+    Returns "app_key", "app_secret" or None (cannot tell)."""
     try:
         await probe.client.oauth.sns_userinfo_by_code(PROBE_CODE)
     except TokenInvalid as exc:
@@ -182,7 +182,7 @@ async def check_ip_whitelist(probe: Probe) -> CheckResult:
 async def check_agent_id(probe: Probe) -> CheckResult:
     """Check 6: a work notification that cannot be delivered (no recipients, no valid message
     type) names the configured agent_id. DingTalk answers 40056 不合法的agentid when the
-    AgentId is not this app's (facts §8.1); any other refusal means it accepted the agent.
+    AgentId is not this app's; any other refusal means it accepted the agent.
     Assumption: DingTalk checks agent_id before the message and recipients."""
     agent_id = probe.client.agent_id
     if agent_id is None:
@@ -235,7 +235,7 @@ async def check_agent_id(probe: Probe) -> CheckResult:
 
 async def check_corp_id(probe: Probe) -> CheckResult:
     """Check 7: ``POST /v1.0/oauth2/{corpId}/token`` with the configured CorpId gives a token
-    only when the app belongs to that corp (facts §2.3)."""
+    only when the app belongs to that corp."""
     corp_id = probe.config.corp_id.strip()
     try:
         await probe.client.tokens.corp_token(corp_id)
@@ -260,7 +260,7 @@ async def check_corp_id(probe: Probe) -> CheckResult:
 
 
 async def check_api_version(probe: Probe) -> CheckResult:
-    """Check 9: V1 works only for legacy apps; the seed says new apps must use V2. Nothing
+    """Check 9: V1 works only for legacy apps; the vendor guide says new apps must use V2. Nothing
     DingTalk answers tells an app's age, so V1 is a warning, never a failure."""
     if probe.client.api_version == "v2":
         forward = probe.config.forward_url or ""
@@ -269,11 +269,12 @@ async def check_api_version(probe: Probe) -> CheckResult:
                 "api_version",
                 Status.WARN,
                 cause=Text(
-                    "V2 的转发地址通常以 /api-dingtalk-com/ 结尾（种子文档）；"
+                    "V2 的转发地址通常以 /api-dingtalk-com/ 结尾；"
                     "现在是 /oapi-dingtalk-com/。"
                     "两者都能用，但请与文档保持一致。",
-                    "For V2 the seed writes the forward address with /api-dingtalk-com/; this one "
-                    "ends in /oapi-dingtalk-com/. Both work here, but keep to the documented form.",
+                    "For V2 the vendor guide writes the forward address with "
+                    "/api-dingtalk-com/; this one ends in /oapi-dingtalk-com/. "
+                    "Both work here, but keep to the documented form.",
                 ),
                 fix=Text(
                     "把 钉钉API转发地址 改为 http://转发服务器:888/api-dingtalk-com/。",

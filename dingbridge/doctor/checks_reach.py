@@ -66,11 +66,11 @@ def _not_dingtalk(config: DoctorConfig, host: str, exc: DingTalkError) -> CheckR
         )
         fix = Text(
             "检查 钉钉API转发地址 指向的是钉钉转发服务"
-            "（dingbridge forward 或种子中的 nginx 配置），"
+            "（dingbridge forward 或厂商指南中的 nginx，端口 888），"
             "/api-dingtalk-com/ 转发到 https://api.dingtalk.com/，/oapi-dingtalk-com/ 转发到 "
             "https://oapi.dingtalk.com/。",
             "Check the forward address points at a DingTalk forwarder (`dingbridge forward` or "
-            "the seed's nginx): /api-dingtalk-com/ → https://api.dingtalk.com/, "
+            "the vendor guide's nginx (port 888)): /api-dingtalk-com/ → https://api.dingtalk.com/, "
             "/oapi-dingtalk-com/ → https://oapi.dingtalk.com/.",
         )
     return CheckResult("network", Status.FAIL, cause=cause, fix=fix, detail=describe(exc))

@@ -82,9 +82,9 @@ def unreachable_text(config: DoctorConfig, exc: TransportError) -> tuple[Text, T
         fix = Text(
             "在转发服务器上确认 dingbridge forward（或 nginx）正在运行、防火墙放行了 888 端口，"
             "并且本服务器能访问该地址；地址写错时在 钉钉授权(微应用) 中改正。",
-            "Is `dingbridge forward` (or the seed's nginx) running on that machine, and port 888 "
-            "open in its firewall? Check this server can reach that address, or correct the "
-            "forward address.",
+            "Is `dingbridge forward` (or the vendor guide's nginx) running on that machine, "
+            "and port 888 open in its firewall? Check this server can reach that address, "
+            "or correct the forward address.",
         )
         return cause, fix
     if reason == "dns":

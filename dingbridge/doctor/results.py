@@ -34,7 +34,7 @@ class Text:
         return Text(self.zh + other.zh, self.en + " " + other.en)
 
 
-# id -> (zh-CN title, English title), in the seed's order (SPEC §3).
+# id -> (zh-CN title, English title), in the vendor guide's order.
 CHECK_TITLES: dict[str, tuple[str, str]] = {
     "config": ("配置完整", "Settings complete"),
     "network": ("网络可达", "DingTalk reachable"),

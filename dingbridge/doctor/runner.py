@@ -1,4 +1,4 @@
-"""Run the checks in the seed's order (SPEC §3) on a plain :class:`DoctorConfig`.
+"""Run the checks in the vendor guide's order on a plain :class:`DoctorConfig`.
 
 No web framework, no database: :mod:`dingbridge.doctor.space_checks` loads a space's stored
 settings and calls :func:`run_checks`. A check that an earlier failure makes meaningless is

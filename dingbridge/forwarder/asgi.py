@@ -1,5 +1,5 @@
 """The forwarder as an ASGI app, for ``dingbridge serve`` to mount: ``/api-dingtalk-com/`` and
-``/oapi-dingtalk-com/`` (the seed's "newer servers need no separate forwarder").
+``/oapi-dingtalk-com/`` (the vendor guide's "newer servers need no separate forwarder").
 
 Correctness over speed: upstream calls go through one ``aiohttp.ClientSession`` (pooled
 keep-alive, TLS verified, optional source address). Routing, the open-proxy guard, caller policy,

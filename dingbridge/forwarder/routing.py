@@ -1,6 +1,6 @@
 """Request routing and the open-proxy guard, on raw request-target bytes.
 
-The seed's nginx routes are reproduced exactly::
+The vendor guide's nginx (port 888) routes are reproduced exactly::
 
     /oapi-dingtalk-com/X  -> oapi upstream /X     (prefix stripped)
     /api-dingtalk-com/X   -> api upstream  /X     (prefix stripped)

@@ -6,7 +6,7 @@ binding per space and corp, and a member at most one per corp (both unique in th
 Per-space policy for a DingTalk user seen for the first time (``dingtalk_settings
 .binding_policy``):
 
-- ``sms`` (default, the seed's): the user types their mobile, receives a code, enters it.
+- ``sms`` (default, the vendor guide's): the user types their mobile, receives a code, enters it.
 - ``dingtalk_mobile``: when DingTalk gives the user's mobile and it equals an active member's,
   bind at once; otherwise as ``sms``.
 - ``auto_provision``: as ``dingtalk_mobile``, and when no member has that mobile, create one

@@ -1,4 +1,4 @@
-"""SMS verification codes for binding a DingTalk user to a member (SPEC §4).
+"""SMS verification codes for binding a DingTalk user to a member.
 
 Rules (defaults in :class:`CodePolicy`): 6 random digits from :mod:`secrets`; valid 5 minutes;
 single use; dead after 5 wrong tries; one send per (space, mobile) per 60 seconds; at most 10

@@ -1,4 +1,4 @@
-"""DingTalk's error envelopes (dingtalk-api.md §9) and the responses that carry them.
+"""DingTalk's error envelopes and the responses that carry them.
 
 - ``OapiError``: a flat oapi error, HTTP 200 ``{"errcode", "errmsg"}``.
 - ``GatewayError``: an authentication/authorisation failure. On ``/topapi/*`` it is wrapped as

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Permission codes as the DingTalk developer console names them (dingtalk-api.md §1.3), plus
+# Permission codes as the DingTalk developer console names them, plus
 # the two field permissions, which have no published code: we call them fieldMobile (企业员工
 # 手机号信息) and fieldEmail (邮箱等个人信息).
 PERMISSIONS: dict[str, str] = {

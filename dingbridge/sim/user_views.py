@@ -1,4 +1,4 @@
-"""How users look in each API's answer, field permissions applied (dingtalk-api.md §5, §6.4)."""
+"""How users look in each API's answer, field permissions applied."""
 
 from __future__ import annotations
 

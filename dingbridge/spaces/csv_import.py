@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.spaces import audit
 from dingbridge.spaces.members import CleanMember, MemberInput, clean_member
 from dingbridge.spaces.store import get_space
@@ -78,7 +79,10 @@ class CsvImportFailed(ValidationFailed):
         self.report = report
         super().__init__(
             {f"line {p.line} {p.column}": p.text for p in report.problems},
-            f"Nothing was imported: {len(report.problems)} problem(s) in the file.",
+            Message(
+                "Nothing was imported: %(count)s problem(s) in the file.",
+                count=len(report.problems),
+            ),
         )
 
 
@@ -94,7 +98,7 @@ def decode(data: bytes) -> str:
         return data.decode("gb18030")
     except UnicodeDecodeError:
         raise ValidationFailed(
-            {"file": "The file is neither UTF-8 nor GBK text. Save it from Excel as CSV."}
+            {"file": Message("The file is neither UTF-8 nor GBK text. Save it from Excel as CSV.")}
         ) from None
 
 
@@ -109,7 +113,7 @@ def parse(data: bytes) -> tuple[list[tuple[int, CleanMember]], ImportReport]:
     reader = csv.reader(io.StringIO(text), dialect)
     header = next(reader, None)
     if header is None:
-        raise ValidationFailed({"file": "The file is empty."})
+        raise ValidationFailed({"file": Message("The file is empty.")})
     columns: dict[str, int] = {}
     for index, title in enumerate(header):
         key = HEADERS.get(title.strip().lower()) or HEADERS.get(title.strip())
@@ -119,8 +123,12 @@ def parse(data: bytes) -> tuple[list[tuple[int, CleanMember]], ImportReport]:
     if missing:
         raise ValidationFailed(
             {
-                "file": "The first line must name the columns; missing: "
-                + ", ".join({"name": "姓名/name", "mobile": "手机号/mobile"}[c] for c in missing)
+                "file": Message(
+                    "The first line must name the columns; missing: %(columns)s.",
+                    columns=", ".join(
+                        {"name": "姓名/name", "mobile": "手机号/mobile"}[c] for c in missing
+                    ),
+                )
             }
         )
     rows: list[tuple[int, CleanMember]] = []
@@ -131,7 +139,9 @@ def parse(data: bytes) -> tuple[list[tuple[int, CleanMember]], ImportReport]:
             continue
         report.rows += 1
         if report.rows > MAX_ROWS:
-            raise ValidationFailed({"file": f"More than {MAX_ROWS} rows; split the file."})
+            raise ValidationFailed(
+                {"file": Message("More than %(rows)s rows; split the file.", rows=MAX_ROWS)}
+            )
 
         def cell(name: str, cells: list[str] = cells) -> str:
             index = columns.get(name)
@@ -165,7 +175,7 @@ def parse(data: bytes) -> tuple[list[tuple[int, CleanMember]], ImportReport]:
         seen[member.mobile] = line
         rows.append((line, member))
     if report.rows == 0:
-        raise ValidationFailed({"file": "The file has no member rows under its header."})
+        raise ValidationFailed({"file": Message("The file has no member rows under its header.")})
     return rows, report
 
 

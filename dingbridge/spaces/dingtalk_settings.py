@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.dingtalk.identifiers import is_agent_id, is_app_key, is_corp_id
 from dingbridge.errors import ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.spaces import audit
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.spaces.store import get_space
@@ -105,6 +106,14 @@ def reveal_app_secret(box: SecretBox, config: DingTalkConfig) -> str:
     return box.decrypt(config._app_secret_encrypted)
 
 
+class ForwardAddressInvalid(ValueError):
+    """A malformed forward address; ``message`` says what is wrong, in the reader's language."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def normalize_forward_url(raw: str) -> str | None:
     """The forward address in canonical form, ``None`` when blank; ValueError when malformed."""
     value = raw.strip()
@@ -112,22 +121,34 @@ def normalize_forward_url(raw: str) -> str | None:
         return None
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            "must be an http:// or https:// address, e.g. http://203.0.113.5:888/api-dingtalk-com/"
+        raise ForwardAddressInvalid(
+            Message(
+                "The forward address must be an http:// or https:// address, e.g. %(example)s",
+                example="http://203.0.113.5:888" + API_PREFIX,
+            )
         )
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError("must not contain a query, a fragment or a user name")
+        raise ForwardAddressInvalid(
+            Message("The forward address must not contain a query, a fragment or a user name.")
+        )
     try:
         _ = parts.port
     except ValueError:
-        raise ValueError("has an invalid port") from None
+        raise ForwardAddressInvalid(
+            Message("The port of the forward address is not a number from 1 to 65535.")
+        ) from None
     path = parts.path or "/"
     if not path.endswith("/"):
         path += "/"
     if path != "/" and not (path.endswith(API_PREFIX) or path.endswith(OAPI_PREFIX)):
-        raise ValueError(
-            f"the path must end with {API_PREFIX} or {OAPI_PREFIX} (or be empty, for the "
-            f"forwarder's root), e.g. http://203.0.113.5:888{API_PREFIX}"
+        raise ForwardAddressInvalid(
+            Message(
+                "The path of the forward address must end with %(api)s or %(oapi)s (or be "
+                "empty, for the forwarder's root), e.g. %(example)s",
+                api=API_PREFIX,
+                oapi=OAPI_PREFIX,
+                example="http://203.0.113.5:888" + API_PREFIX,
+            )
         )
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
@@ -154,30 +175,30 @@ def validate_input(data: DingTalkInput, *, has_stored_secret: bool) -> dict[str,
     """Every problem with the form, by field name."""
     problems: dict[str, str] = {}
     if len(data.corp_name.strip()) > 200:
-        problems["corp_name"] = "The company name is longer than 200 characters."
+        problems["corp_name"] = Message("The company name is longer than 200 characters.")
     corp_id, agent_id, app_key = data.corp_id.strip(), data.agent_id.strip(), data.app_key.strip()
     if corp_id and not is_corp_id(corp_id):
-        problems["corp_id"] = "A CorpId starts with 'ding' followed by letters and digits."
+        problems["corp_id"] = Message("A CorpId starts with 'ding' followed by letters and digits.")
     if agent_id and not is_agent_id(agent_id):
-        problems["agent_id"] = "The AgentId is a number (digits only)."
+        problems["agent_id"] = Message("The AgentId is a number (digits only).")
     if app_key and not is_app_key(app_key):
-        problems["app_key"] = "The AppKey has letters, digits, '-' or '_' only."
+        problems["app_key"] = Message("The AppKey has letters, digits, '-' or '_' only.")
     secret = data.app_secret.strip()
     if secret and (len(secret) > 200 or any(c.isspace() for c in secret)):
-        problems["app_secret"] = "The AppSecret must be one word without spaces."
+        problems["app_secret"] = Message("The AppSecret must be one word without spaces.")
     if data.api_version not in API_VERSIONS:
-        problems["api_version"] = "Choose V2 (new apps) or V1 (legacy apps)."
+        problems["api_version"] = Message("Choose V2 (new apps) or V1 (legacy apps).")
     try:
         normalize_forward_url(data.forward_url)
-    except ValueError as exc:
-        problems["forward_url"] = str(exc)
+    except ForwardAddressInvalid as exc:
+        problems["forward_url"] = exc.message
     if data.enabled:
         required = {"corp_id": corp_id, "agent_id": agent_id, "app_key": app_key}
         for name, value in required.items():
             if not value:
-                problems.setdefault(name, "Required to turn DingTalk sign-in on.")
+                problems.setdefault(name, Message("Required to turn DingTalk sign-in on."))
         if not secret and not has_stored_secret:
-            problems.setdefault("app_secret", "Required to turn DingTalk sign-in on.")
+            problems.setdefault("app_secret", Message("Required to turn DingTalk sign-in on."))
     return problems
 
 

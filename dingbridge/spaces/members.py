@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import NotFound, ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.spaces import audit
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.spaces.store import get_space
@@ -56,9 +57,9 @@ def clean_member(data: MemberInput) -> CleanMember:
     problems: dict[str, str] = {}
     name = " ".join(data.name.split())
     if not name:
-        problems["name"] = "The name is required."
+        problems["name"] = Message("The name is required.")
     elif len(name) > 100:
-        problems["name"] = "The name is longer than 100 characters."
+        problems["name"] = Message("The name is longer than 100 characters.")
     mobile = ""
     try:
         mobile = normalize_mobile(data.mobile)
@@ -66,13 +67,13 @@ def clean_member(data: MemberInput) -> CleanMember:
         problems["mobile"] = str(exc)
     email = data.email.strip() or None
     if email is not None and not _EMAIL.fullmatch(email):
-        problems["email"] = "Not an email address."
+        problems["email"] = Message("Not an email address.")
     role = data.role.strip() or DEFAULT_ROLE
     if len(role) > 64:
-        problems["role"] = "The role is longer than 64 characters."
+        problems["role"] = Message("The role is longer than 64 characters.")
     status = data.status.strip() or "active"
     if status not in STATUSES:
-        problems["status"] = "The status must be active or disabled."
+        problems["status"] = Message("The status must be active or disabled.")
     if problems:
         raise ValidationFailed(problems)
     return CleanMember(name=name, mobile=mobile, email=email, role=role, status=status)
@@ -100,7 +101,9 @@ async def add_member(
     await get_space(session, space_id)
     clean = clean_member(data)
     if await find_by_mobile(session, space_id, clean.mobile) is not None:
-        raise ValidationFailed({"mobile": "Another member of this space has this mobile number."})
+        raise ValidationFailed(
+            {"mobile": Message("Another member of this space has this mobile number.")}
+        )
     member = Member(
         space_id=space_id,
         name=clean.name,
@@ -131,7 +134,9 @@ async def edit_member(
     clean = clean_member(data)
     other = await find_by_mobile(session, space_id, clean.mobile)
     if other is not None and other.id != member.id:
-        raise ValidationFailed({"mobile": "Another member of this space has this mobile number."})
+        raise ValidationFailed(
+            {"mobile": Message("Another member of this space has this mobile number.")}
+        )
     before = member_fields(member)
     member.name, member.mobile, member.email = clean.name, clean.mobile, clean.email
     member.role, member.status = clean.role, clean.status

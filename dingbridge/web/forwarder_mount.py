@@ -2,7 +2,8 @@
 
 Requests whose path starts with ``/api-dingtalk-com/`` or ``/oapi-dingtalk-com/`` go to the
 forwarder's ASGI app (:mod:`dingbridge.forwarder.asgi`), everything else to the server. Only
-those two prefixes: unlike the seed's nginx, ``/`` is never forwarded (it is the server's own).
+those two prefixes: unlike the vendor guide's nginx (port 888), ``/`` is never forwarded (it is
+the server's own).
 The forwarder sends calls to the server's ``--dingtalk-api`` / ``--dingtalk-oapi`` hosts, from
 ``--forwarder-source-address`` when given. Like ``dingbridge forward``, it can require a caller
 token (``DINGBRIDGE_FORWARDER_TOKEN``) and limit callers to ``--forwarder-allow`` CIDRs: a

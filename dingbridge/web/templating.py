@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from dingbridge.i18n import LANGUAGE_NAMES, html_lang, translations
+from dingbridge.i18n import LANGUAGE_NAMES, html_lang, translate, translations
 from dingbridge.settings import LANGUAGES
 from dingbridge.web.i18n import request_language
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def html_attrs(attrs: dict[str, str | int | bool | None]) -> Markup:
+    """HTML attributes from a mapping, each value escaped once: ``{"maxlength": 200,
+    "required": True}`` gives `` maxlength="200" required``; ``False`` and ``None`` leave the
+    attribute out. A string is refused: it would be escaped whole (``autocomplete=&#34;…``)."""
+    if not isinstance(attrs, dict):
+        raise TypeError(f"attrs must be a dict of attribute names to values, not {attrs!r}")
+    parts: list[Markup] = []
+    for name, value in attrs.items():
+        if value is None or value is False:
+            continue
+        if not name or any(c in name for c in " \"'<>=/"):
+            raise ValueError(f"not an attribute name: {name!r}")
+        if value is True:
+            parts.append(Markup(" {}").format(name))
+        else:
+            parts.append(Markup(' {}="{}"').format(name, str(value)))
+    return Markup("").join(parts)
 
 
 class Templates:
@@ -34,6 +55,8 @@ class Templates:
             )
             env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
             env.globals["language_names"] = LANGUAGE_NAMES
+            env.globals["html_attrs"] = html_attrs
+            env.globals["tr"] = functools.partial(translate, language=language)
             self._envs[language] = env
 
     def language(self, request: Request) -> str:
@@ -52,7 +75,9 @@ class Templates:
         return HTMLResponse(self.render_string(request, name, context), status_code=status)
 
     def gettext(self, request: Request, message: str) -> str:
-        return translations(self.language(request)).gettext(message)
+        """``message`` (a catalog id or a :class:`dingbridge.i18n.Message`) in the request's
+        language."""
+        return translate(message, self.language(request))
 
 
 def get_templates(request: Request) -> Templates:

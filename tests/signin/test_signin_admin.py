@@ -61,7 +61,7 @@ async def test_admin_unbinds_and_ends_sessions(world: World) -> None:
         (row,) = await list_bindings(session, 10001)
     done = await admin.post(
         f"/admin/spaces/10001/signin/bindings/{row.binding.id}/delete",
-        {"csrf_token": page.csrf()},
+        {"csrf_token": page.csrf(), "confirm": "1"},
     )
     assert done.status == 303
     assert 'id="space-home"' not in (await phone.get("/10001/")).text
@@ -82,7 +82,7 @@ async def test_admin_ends_a_members_sessions(world: World) -> None:
     assert member is not None
     done = await admin.post(
         f"/admin/spaces/10001/signin/members/{member.id}/revoke",
-        {"csrf_token": page.csrf()},
+        {"csrf_token": page.csrf(), "confirm": "1"},
     )
     assert done.status == 303
     assert 'id="space-home"' not in (await phone.get("/10001/")).text

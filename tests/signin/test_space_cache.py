@@ -105,7 +105,9 @@ async def test_a_deleted_member_is_signed_out_and_must_bind_again(world: World) 
     admin = await admin_browser(world)
     csrf = (await admin.get("/admin/spaces/10001")).csrf()
     member = await member_id(world, "+8613800000003")
-    done = await admin.post(f"/admin/spaces/10001/members/{member}/delete", {"csrf_token": csrf})
+    done = await admin.post(
+        f"/admin/spaces/10001/members/{member}/delete", {"csrf_token": csrf, "confirm": "1"}
+    )
     assert done.status == 303
     assert HOME not in (await phone.get("/10001/")).text
     again = await world.in_client(world.new_browser(), "user003")
@@ -118,7 +120,8 @@ async def test_an_unbound_user_must_bind_again_after_cached_sign_ins(world: Worl
     page = await admin.get("/admin/spaces/10001/signin")
     binding = page.text.split("/signin/bindings/")[1].split("/delete")[0]
     done = await admin.post(
-        f"/admin/spaces/10001/signin/bindings/{binding}/delete", {"csrf_token": page.csrf()}
+        f"/admin/spaces/10001/signin/bindings/{binding}/delete",
+        {"csrf_token": page.csrf(), "confirm": "1"},
     )
     assert done.status == 303
     again = await world.in_client(world.new_browser(), "user001")
@@ -129,7 +132,9 @@ async def test_a_disabled_space_is_gone_at_once(world: World) -> None:
     phone = await signed_in_home(world, "user001", "13800000001")
     admin = await admin_browser(world)
     csrf = (await admin.get("/admin/spaces/10001")).csrf()
-    done = await admin.post("/admin/spaces/10001/enabled", {"csrf_token": csrf, "enabled": "0"})
+    done = await admin.post(
+        "/admin/spaces/10001/enabled", {"csrf_token": csrf, "enabled": "0", "confirm": "1"}
+    )
     assert done.status == 303
     assert (await phone.get("/10001/")).status == 404
     refused = await world.post_code(

@@ -24,7 +24,7 @@ async def test_create_rename_disable_space(server: Server, admin: AsgiClient) ->
     await admin.post(f"{first}/rename", form={"csrf_token": token, "name": "销售一部"})
     assert "销售一部" in (await admin.get(first)).text
     assert (await server.new_client().get("/10001/")).status == 200
-    await admin.post(f"{first}/enabled", form={"csrf_token": token, "enabled": "0"})
+    await admin.post(f"{first}/enabled", form={"csrf_token": token, "enabled": "0", "confirm": "1"})
     assert (await server.new_client().get("/10001/")).status == 404
     audit = (await admin.get("/admin/audit")).text
     assert "space.rename" in audit and "space.disable" in audit
@@ -84,7 +84,7 @@ async def test_members_add_edit_disable_delete(admin: AsgiClient) -> None:
         "Enable" in (await admin.get(f"{space}/members")).text
         or "启用" in (await admin.get(f"{space}/members")).text
     )
-    await admin.post(f"{member_url}/delete", form={"csrf_token": token})
+    await admin.post(f"{member_url}/delete", form={"csrf_token": token, "confirm": "1"})
     assert "张伟伟" not in (await admin.get(f"{space}/members")).text
     assert (await admin.get(member_url)).status == 404
 

@@ -1,4 +1,4 @@
-"""Departments and members (facts §7): ``listsub``, ``listsubid``, ``listid``, ``v2/user/list``.
+"""Departments and members: ``listsub``, ``listsubid``, ``listid``, ``v2/user/list``.
 
 Root department id is 1. ``user_list_pages`` walks ``v2/user/list`` cursor paging.
 """

@@ -1,4 +1,4 @@
-"""JSAPI ticket (both generations) and the ``dd.config`` signature (facts §3).
+"""JSAPI ticket (both generations) and the ``dd.config`` signature.
 
 Signature: ``sha1_hex("jsapi_ticket=T&noncestr=N&timestamp=TS&url=URL")`` by default; the
 live server's choice between SHA-1 and SHA-256 is unconfirmed, so ``algorithm`` switches.

@@ -1,4 +1,4 @@
-"""Work notifications (facts §8): ``asyncsend_v2``, ``getsendprogress``, ``getsendresult``.
+"""Work notifications: ``asyncsend_v2``, ``getsendprogress``, ``getsendresult``.
 
 DingTalk answers success even when recipients are throttled; read ``getsendresult``'s
 ``forbidden`` entries (both ``forbidden_list`` and ``forbidden_user_id_list`` are read).

@@ -1,4 +1,4 @@
-"""Browser sign-in: V2 OAuth 2.0 (facts §6.1–6.5) and the V1 SNS QR login (§6.6).
+"""Browser sign-in: V2 OAuth 2.0 and the V1 SNS QR login.
 
 V2: :meth:`OAuth.authorize_url` → browser comes back with ``authCode`` →
 :meth:`OAuth.user_access_token` → :meth:`OAuth.users_me` (unionId) →

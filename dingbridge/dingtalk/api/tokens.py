@@ -1,4 +1,4 @@
-"""App access tokens, both generations (facts §2).
+"""App access tokens, both generations.
 
 - v1: ``GET oapi /gettoken?appkey=&appsecret=`` → ``{access_token, expires_in}``
 - v2: ``POST api /v1.0/oauth2/accessToken`` ``{appKey, appSecret}`` → ``{accessToken, expireIn}``
@@ -68,7 +68,7 @@ class AppTokens:
         return FetchedToken(token, float(data.get("expireIn", 7200)))
 
     async def corp_token(self, corp_id: str) -> FetchedToken:
-        """Uncached unified fetch ``POST /v1.0/oauth2/{corpId}/token`` (facts §2.3): an app
+        """Uncached unified fetch ``POST /v1.0/oauth2/{corpId}/token``: an app
         token for ``corp_id``. DingTalk refuses it (``invalid.client``, ``unauthorized.client``,
         or ``unknownError`` for a corpId it does not know) when the app is not of that corp,
         which is how the doctor checks the CorpId setting."""

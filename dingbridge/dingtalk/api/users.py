@@ -1,6 +1,6 @@
 """Users: 免登 code → userid (both generations), user detail, unionid and mobile lookups.
 
-Facts §4, §5, §6.5. All oapi, app token in the query.
+All oapi, app token in the query.
 """
 
 from __future__ import annotations

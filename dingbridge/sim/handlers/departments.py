@@ -1,4 +1,4 @@
-"""Departments (dingtalk-api.md §7.1, §7.2)."""
+"""Departments."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""免登 code exchange (§4.2, §4.3) and the V1 SNS code exchange (§6.6)."""
+"""免登 code exchange and the V1 SNS code exchange."""
 
 from __future__ import annotations
 

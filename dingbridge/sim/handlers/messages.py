@@ -1,4 +1,4 @@
-"""Work notifications (dingtalk-api.md §8): send, progress, result, with flow control."""
+"""Work notifications: send, progress, result, with flow control."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Browser OAuth on the api host: user tokens (§6.3) and contact users (§6.4)."""
+"""Browser OAuth on the api host: user tokens and contact users."""
 
 from __future__ import annotations
 

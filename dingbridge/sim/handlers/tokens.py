@@ -1,4 +1,4 @@
-"""App access tokens and JSAPI tickets, both generations (dingtalk-api.md §2, §3.1)."""
+"""App access tokens and JSAPI tickets, both generations."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ async def access_token(call: Call) -> dict[str, Any]:
 
 @api_endpoint("oauth2.corpToken", None, auth="none", body=True)
 async def corp_token(call: Call) -> dict[str, Any]:
-    """``POST /v1.0/oauth2/{corpId}/token`` (facts §2.3): an app token for one corp.
+    """``POST /v1.0/oauth2/{corpId}/token``: an app token for one corp.
 
     Documented: 400 ``invalid.client``, 400 ``unsupported.grant.type``, 401
     ``unauthorized.client``; a corpId DingTalk does not know gave 500 ``unknownError`` [real].

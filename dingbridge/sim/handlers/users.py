@@ -1,4 +1,4 @@
-"""User lookups and listings on oapi (dingtalk-api.md §5, §6.5, §7.3, §7.4)."""
+"""User lookups and listings on oapi."""
 
 from __future__ import annotations
 

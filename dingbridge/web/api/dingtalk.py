@@ -86,7 +86,7 @@ async def get_setup_values(request: Request, space_id: int, caller: Caller) -> S
 
 @router.post(
     "/dingtalk/test",
-    summary="Test connection: every setup check in the seed's order",
+    summary="Test connection: every setup check in the vendor guide's order",
     responses={503: {"description": "The doctor is not installed."}},
 )
 async def test_dingtalk(request: Request, space_id: int, caller: Caller) -> ConnectionTestOut:

@@ -114,7 +114,7 @@ class PermissionOut(BaseModel):
 
 
 class SetupValuesOut(BaseModel):
-    """What to paste into the DingTalk developer console (seed steps 2.2 ③④⑤)."""
+    """What to paste into the DingTalk developer console (the vendor guide's step 2.2 ③④⑤)."""
 
     home_url: str
     pc_home_url: str

@@ -1,5 +1,6 @@
 """The admin console under ``/admin/``: one module per page group (``login``, ``spaces``,
-``members``, ``dingtalk``, ``signin_policy``, ``apps``, ``directory``, ``audit``, ``tokens``),
+``members``, ``confirmations`` (before destructive actions), ``dingtalk``, ``signin_policy``,
+``apps``, ``directory``, ``audit``, ``tokens``),
 plus the console's session cookie (``session``) and page rendering (``pages``).
 
 Route modules parse the request, call one domain function, and render; CSRF is checked for
@@ -15,6 +16,7 @@ def console_routers() -> tuple[APIRouter, ...]:
     from dingbridge.web.console import (
         apps,
         audit,
+        confirmations,
         dingtalk,
         directory,
         login,
@@ -26,6 +28,7 @@ def console_routers() -> tuple[APIRouter, ...]:
 
     return (
         login.router,
+        confirmations.router,
         spaces.router,
         members.router,
         dingtalk.router,

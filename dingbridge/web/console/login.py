@@ -12,6 +12,7 @@ from dingbridge.accounts.admins import authenticate, count_admins, create_admin
 from dingbridge.accounts.setup_link import setup_token_key
 from dingbridge.context import get_context
 from dingbridge.errors import NotFound, TooManyRequests, ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.web.console.pages import redirect, render_page
 from dingbridge.web.console.session import (
     current_admin,
@@ -130,7 +131,7 @@ async def setup(request: Request) -> Response:
         raise NotFound("This setup link is not valid: it was used already or has expired.")
     errors: dict[str, str] = {}
     if password != str(form.get("password2", "")):
-        errors["password2"] = "The two passwords differ."
+        errors["password2"] = Message("The two passwords differ.")
     context = get_context(request)
     if not errors:
         # Single use across instances: only the first request claims the token.

@@ -9,12 +9,16 @@ from starlette.responses import Response
 
 from dingbridge.context import get_context
 from dingbridge.errors import ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.spaces import members as member_ops
 from dingbridge.spaces.csv_import import CsvImportFailed, import_members
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
 from dingbridge.spaces.directory_jobs import import_state
+from dingbridge.spaces.losses import member_loss
 from dingbridge.spaces.mobile import display_mobile
 from dingbridge.spaces.store import get_space
+from dingbridge.storage.models import Binding
+from dingbridge.web.console.confirmations import confirmed, member_delete_url
 from dingbridge.web.console.pages import actor, redirect, render_page
 from dingbridge.web.console.session import require_admin
 from dingbridge.web.templating import get_templates
@@ -99,11 +103,12 @@ async def add_member(request: Request, space_id: int) -> Response:
 async def member_page(request: Request, space_id: int, member_id: int) -> Response:
     await require_admin(request)
     async with get_context(request).db.session() as session:
-        space = await get_space(session, space_id)
-        member = await member_ops.get_member(session, space_id, member_id)
-    form = member_ops.MemberInput.of(member)
+        held = await member_loss(session, space_id, member_id)
+    form = member_ops.MemberInput.of(held.member)
     return await render_page(
-        request, "console/member_edit.html", {"space": space, "member": member, "form": form}
+        request,
+        "console/member_edit.html",
+        {"space": held.space, "member": held.member, "form": form, "bindings": held.bindings},
     )
 
 
@@ -124,10 +129,21 @@ async def edit_member(request: Request, space_id: int, member_id: int) -> Respon
         return await render_page(
             request,
             "console/member_edit.html",
-            {"space": space, "member": member, "form": data, "errors": exc.problems},
+            {
+                "space": space,
+                "member": member,
+                "form": data,
+                "errors": exc.problems,
+                "bindings": (await _bindings(request, space_id, member_id)),
+            },
             status=400,
         )
     return redirect(f"/admin/spaces/{space_id}/members?done=saved")
+
+
+async def _bindings(request: Request, space_id: int, member_id: int) -> list[Binding]:
+    async with get_context(request).db.session() as session:
+        return (await member_loss(session, space_id, member_id)).bindings
 
 
 @router.post("/admin/spaces/{space_id}/members/{member_id}/status")
@@ -145,6 +161,8 @@ async def set_member_status(request: Request, space_id: int, member_id: int) -> 
 @router.post("/admin/spaces/{space_id}/members/{member_id}/delete")
 async def delete_member(request: Request, space_id: int, member_id: int) -> Response:
     user = await require_admin(request)
+    if not confirmed(await request.form()):
+        return redirect(member_delete_url(space_id, member_id))
     async with get_context(request).db.transaction() as session:
         await member_ops.delete_member(session, space_id, member_id, actor=actor(user.username))
     return redirect(f"/admin/spaces/{space_id}/members?done=deleted")
@@ -179,11 +197,11 @@ async def _import_upload(
     report = None
     errors: dict[str, str] = {}
     if not isinstance(upload, UploadFile) or not upload.filename:
-        errors["file"] = "Choose a CSV file."
+        errors["file"] = Message("Choose a CSV file.")
     else:
         data = await upload.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
-            errors["file"] = "The file is larger than 5 MB; split it."
+            errors["file"] = Message("The file is larger than 5 MB; split it.")
         else:
             try:
                 async with context.db.transaction() as session:

@@ -1,4 +1,5 @@
-"""What the admin pastes into the DingTalk developer console for one space (seed 2.2 ③④⑤).
+"""What the admin pastes into the DingTalk developer console for one space
+(the vendor guide's step 2.2 ③④⑤).
 
 - 应用首页地址 and PC端首页地址: the space URL (under ``--external-url`` when set).
 - 重定向URL: the OAuth callback, which is the space URL itself (``web.space.oauth``).

@@ -20,6 +20,7 @@ from dingbridge.spaces.apps import space_apps
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
 from dingbridge.spaces.mobile import display_mobile
 from dingbridge.spaces.store import get_space
+from dingbridge.web.console.confirmations import binding_delete_url, confirmed
 from dingbridge.web.console.pages import actor, redirect, render_page
 from dingbridge.web.console.session import require_admin
 
@@ -73,6 +74,8 @@ async def save_policy(request: Request, space_id: int) -> Response:
 @router.post("/admin/spaces/{space_id}/signin/bindings/{binding_id}/delete")
 async def delete_binding(request: Request, space_id: int, binding_id: int) -> Response:
     user = await require_admin(request)
+    if not confirmed(await request.form()):
+        return redirect(binding_delete_url(space_id, binding_id))
     await unbind_and_sign_out(
         get_context(request), space_id, binding_id, actor=actor(user.username)
     )

@@ -11,6 +11,7 @@ from dingbridge.errors import ValidationFailed
 from dingbridge.spaces import store
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
 from dingbridge.spaces.members import count_members
+from dingbridge.web.console.confirmations import confirmed, space_disable_url
 from dingbridge.web.console.pages import actor, redirect, render_page
 from dingbridge.web.console.session import require_admin
 from dingbridge.web.urls import space_address
@@ -96,6 +97,8 @@ async def set_enabled(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     form = await request.form()
     enabled = form.get("enabled") == "1"
+    if not enabled and not confirmed(form):
+        return redirect(space_disable_url(space_id))
     async with get_context(request).db.transaction() as session:
         await store.set_space_enabled(session, space_id, enabled, actor=actor(user.username))
     return redirect(f"/admin/spaces/{space_id}?done={'enabled' if enabled else 'disabled'}")
