@@ -12,7 +12,9 @@ They are stored as entered and later matched exactly, character for character.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from dingbridge.errors import ValidationFailed
@@ -62,6 +64,30 @@ class CleanApp:
     @property
     def oidc(self) -> bool:
         return self.kind == "oidc"
+
+
+OIDC_FIELDS = (
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "public_client",
+)
+
+
+def patched(current: AppInput, changes: Mapping[str, Any]) -> AppInput:
+    """``current`` with ``changes`` (field → new value; lists become tuples). An app that is
+    not OIDC after the change loses the OIDC fields the change does not set itself."""
+    known = {f.name for f in fields(AppInput)}
+    unknown = set(changes) - known
+    if unknown:
+        raise ValueError(f"unknown app fields: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
+    result = replace(current, **values)
+    if result.kind.strip().replace("-", "_") != "oidc":
+        defaults = AppInput(name="", url="")
+        dropped: dict[str, Any] = {f: getattr(defaults, f) for f in OIDC_FIELDS if f not in changes}
+        result = replace(result, **dropped)
+    return result
 
 
 def _link_problem(value: str) -> str | None:
