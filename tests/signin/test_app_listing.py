@@ -52,10 +52,12 @@ async def add(
     access: str = "all",
     departments: tuple[int, ...] = (),
     members: tuple[int, ...] = (),
+    icon: str = "",
 ) -> int:
     data = AppInput(
         name=name,
         url=f"https://apps.example.com/{len(name)}",
+        icon=icon,
         access=access,
         departments=departments,
         members=members,
@@ -69,7 +71,7 @@ async def test_each_member_sees_the_apps_granted_to_them(world: World) -> None:
     async with world.context.db.session() as session:
         lina = await find_by_mobile(session, 10001, "+8613800000003")
     assert lina is not None
-    await add(world, "全员公告")
+    await add(world, "全员公告", icon="https://apps.example.com/notice.png")
     await add(world, "研发知识库", access="departments", departments=(departments["研发部"],))
     await add(world, "市场看板", access="departments", departments=(departments["市场部"],))
     await add(world, "李娜的报表", access="members", members=(lina.id,))
@@ -82,7 +84,9 @@ async def test_each_member_sees_the_apps_granted_to_them(world: World) -> None:
         names = {"全员公告", "研发知识库", "市场看板", "李娜的报表"}
         return {name for name in names if name in page}
 
-    assert listed((await boss.get("/10001/")).text) == {"全员公告"}
+    home = (await boss.get("/10001/")).text
+    assert listed(home) == {"全员公告"}
+    assert '<img src="https://apps.example.com/notice.png" alt="" class="app-icon">' in home
     assert listed((await rnd_head.get("/10001/")).text) == {"全员公告", "研发知识库"}
     assert listed((await frontend.get("/10001/")).text) == {"全员公告", "研发知识库", "李娜的报表"}
 
