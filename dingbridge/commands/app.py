@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
 import typer
+
+from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, load_settings
 
 cli = typer.Typer(
     help="A space's apps: links, OpenID Connect clients and forward-auth apps.",
@@ -12,3 +19,149 @@ cli = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(cli, name="app")
+
+
+# -- apps: create, list, delete, rotate-secret ---------------------------------------------------
+
+T = TypeVar("T")
+SpaceArgument = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001.")
+AppArgument = typer.Argument(..., metavar="APP", help="The app's id or client id.")
+JsonOption = typer.Option(False, "--json", help="Print JSON.")
+KINDS = ("link", "oidc", "forward-auth")
+
+
+def _or_exit(work: Callable[[], T]) -> T:
+    """``work()``, or its error as one line on stderr and exit status 1."""
+    from dingbridge.errors import DingbridgeError
+
+    try:
+        return work()
+    except DingbridgeError as exc:
+        typer.echo(f"dingbridge: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@cli.command("create")
+def create(
+    space_id: int = SpaceArgument,
+    name: str = typer.Option(..., "--name", help="The app's name as members see it."),
+    url: str = typer.Option(..., "--url", help="Its address: http(s)://… or a /path here."),
+    redirect_uri: list[str] = typer.Option(  # noqa: B008
+        [], "--redirect-uri", help="An OIDC redirect URI, matched exactly (repeat for more)."
+    ),
+    post_logout_redirect_uri: list[str] = typer.Option(  # noqa: B008
+        [], "--post-logout-redirect-uri", help="Where RP-initiated logout may return (repeat)."
+    ),
+    backchannel_logout_uri: str = typer.Option(
+        "", "--backchannel-logout-uri", help="The app's OIDC back-channel logout URI."
+    ),
+    public: bool = typer.Option(
+        False, "--public", help="A public OIDC client (no secret; PKCE required)."
+    ),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        help="link, oidc or forward-auth (default: oidc with a --redirect-uri, else link).",
+        show_default=False,
+    ),
+    icon: str = typer.Option("", "--icon", help="The address of the app's icon."),
+    as_json: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Add an app to a space; an OIDC app's client secret is printed once.
+
+    The issuer printed is {external URL}/{space}: the external_url setting
+    (DINGBRIDGE_EXTERNAL_URL), else the address `serve` listens on (http://HOST:PORT).
+    With --json: {"id", "client_id", "client_secret", "issuer"} (no client_secret for --public).
+    """
+    from dingbridge.spaces.app_input import AppInput
+    from dingbridge.spaces.headless_apps import create_app
+
+    if kind is not None and kind not in KINDS:
+        typer.echo(f"dingbridge: --kind must be one of {', '.join(KINDS)}", err=True)
+        raise typer.Exit(2)
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    data = AppInput(
+        name=name,
+        url=url,
+        icon=icon,
+        kind=(kind or ("oidc" if redirect_uri else "link")).replace("-", "_"),
+        redirect_uris=tuple(redirect_uri),
+        post_logout_redirect_uris=tuple(post_logout_redirect_uri),
+        backchannel_logout_uri=backchannel_logout_uri,
+        public_client=public,
+    )
+    created = _or_exit(lambda: create_app(settings, space_id, data))
+    if as_json:
+        _print_json(created.as_json())
+        return
+    typer.echo(f"app {created.id} created in space {space_id}")
+    if created.client_id is not None:
+        typer.echo(f"client_id:     {created.client_id}")
+        if created.client_secret is not None:
+            typer.echo(f"client_secret: {created.client_secret}")
+            typer.echo("The client secret is not shown again: store it now.", err=True)
+        typer.echo(f"issuer:        {created.issuer}")
+
+
+@cli.command("list")
+def list_(
+    space_id: int = SpaceArgument,
+    as_json: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """List a space's apps: id, kind, who may use it, client id, name, address."""
+    from dingbridge.spaces.headless_apps import list_apps
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    found = _or_exit(lambda: list_apps(settings, space_id))
+    if as_json:
+        _print_json(found)
+        return
+    for item in found:
+        typer.echo(
+            f"{item['id']}\t{item['kind']}\t{item['access']}\t{item['client_id'] or '-'}\t"
+            f"{item['name']}\t{item['url']}"
+        )
+
+
+@cli.command("delete")
+def delete(
+    space_id: int = SpaceArgument,
+    app_ref: str = AppArgument,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Delete an app (an OIDC app's client stops working at once)."""
+    from dingbridge.spaces.headless_apps import delete_app
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    deleted = _or_exit(lambda: delete_app(settings, space_id, app_ref))
+    typer.echo(f"app {deleted['id']} ({deleted['name']}) deleted from space {space_id}")
+
+
+@cli.command("rotate-secret")
+def rotate_secret(
+    space_id: int = SpaceArgument,
+    app_ref: str = AppArgument,
+    as_json: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Give an OIDC app a new client secret, printed once; the old one stops working."""
+    from dingbridge.spaces.headless_apps import rotate_secret as rotate
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    rotated = _or_exit(lambda: rotate(settings, space_id, app_ref))
+    if as_json:
+        _print_json(rotated.as_json())
+        return
+    typer.echo(f"client_id:     {rotated.client_id}")
+    typer.echo(f"client_secret: {rotated.client_secret}")
+    typer.echo("The client secret is not shown again: store it now.", err=True)

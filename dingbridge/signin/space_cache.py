@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -68,7 +68,10 @@ _SPACE_ROWS = (
 
 @dataclass(frozen=True)
 class AppView:
-    """An app of the space with who may use it (see :mod:`dingbridge.spaces.app_access`)."""
+    """An app of the space with who may use it (see :mod:`dingbridge.spaces.app_access`).
+
+    ``departments`` holds the granted departments and every department below them: granting
+    研发部 lets the members of 前端组 in too."""
 
     id: int
     title: str
@@ -284,6 +287,26 @@ class SpaceCache:
         return found
 
 
+def _sub_departments(tree: Sequence[tuple[int, int, int | None]]) -> dict[int, set[int]]:
+    """Department row id → the row ids of every department below it (DingTalk's tree)."""
+    row_of = {dept_id: row_id for row_id, dept_id, _ in tree}
+    children: dict[int, list[int]] = {}
+    for row_id, _, parent in tree:
+        if parent is not None and parent in row_of:
+            children.setdefault(row_of[parent], []).append(row_id)
+    below: dict[int, set[int]] = {}
+    for row_id, _, _ in tree:
+        found: set[int] = set()
+        stack = list(children.get(row_id, ()))
+        while stack:
+            child = stack.pop()
+            if child not in found:
+                found.add(child)
+                stack.extend(children.get(child, ()))
+        below[row_id] = found
+    return below
+
+
 async def _load_space(db: Database, space_id: int) -> SpaceView:
     """The space, its DingTalk settings and its apps in one query."""
     async with db.session() as session:
@@ -307,11 +330,21 @@ async def _load_space(db: Database, space_id: int) -> SpaceView:
                 .where(SpaceApp.space_id == space_id)
             )
         ).all()
+        tree = [
+            (row_id, dept_id, parent)
+            for row_id, dept_id, parent in await session.execute(
+                select(Department.id, Department.dept_id, Department.parent_id).where(
+                    Department.space_id == space_id
+                )
+            )
+        ]
+    within = _sub_departments(tree)
     departments: dict[int, set[int]] = {}
     members: dict[int, set[int]] = {}
     for app_id, department_id, member_id in grants:
-        if department_id is not None:
-            departments.setdefault(app_id, set()).add(department_id)
+        if department_id is not None:  # a department's grant covers its sub-departments
+            departments.setdefault(app_id, set()).update(within.get(department_id, ()))
+            departments[app_id].add(department_id)
         if member_id is not None:
             members.setdefault(app_id, set()).add(member_id)
     policy = settings.binding_policy if settings is not None else DEFAULT_POLICY

@@ -4,7 +4,9 @@ Departments are walked breadth-first from the root (``listsub``), the members of
 paged (``v2/user/list``, 100 a page) and deduplicated (a person can sit in several
 departments). Each DingTalk user then becomes or updates one member of the space: matched by
 DingTalk userid first, then by mobile; name, email and mobile are updated, the member is
-marked with its ``dingtalk_userid``, never duplicated. Running it again creates nothing new.
+marked with its ``dingtalk_userid``, never duplicated. The departments and each imported
+member's departments are recorded too (:mod:`dingbridge.spaces.departments`), for apps granted
+to chosen departments. Running it again creates nothing new.
 
 DingTalk leaves ``mobile`` out when the app lacks the 企业员工手机号信息 field permission: such
 users are reported (``without_mobile``), never created with an empty mobile.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
@@ -25,6 +27,7 @@ from dingbridge.dingtalk import DingTalkClient, MemoryTokenStore, Transport, Use
 from dingbridge.dingtalk.caller import CallObserver
 from dingbridge.settings import Settings, secret_keys
 from dingbridge.spaces import audit
+from dingbridge.spaces.departments import DirectoryDepartment, record_directory
 from dingbridge.spaces.dingtalk_clients import DingTalkClients
 from dingbridge.spaces.dingtalk_settings import DingTalkConfig, load_dingtalk, reveal_app_secret
 from dingbridge.spaces.members import DEFAULT_ROLE
@@ -37,6 +40,7 @@ from dingbridge.storage.models import Member
 __all__ = [
     "DirectoryImportReport",
     "DirectoryNotConfigured",
+    "DirectoryWalk",
     "ImportProgress",
     "SkippedUser",
     "client_for_space",
@@ -102,22 +106,34 @@ def _notify(callback: ProgressCallback | None, progress: ImportProgress) -> None
         callback(progress)
 
 
+@dataclass
+class DirectoryWalk:
+    """What a walk found: every user (deduplicated by userid, in the order first seen) and
+    every department (the root first)."""
+
+    users: list[UserDetail]
+    departments: list[DirectoryDepartment]
+    progress: ImportProgress
+
+
 async def walk_directory(
     client: DingTalkClient,
     progress: ProgressCallback | None = None,
     *,
     state: ImportProgress | None = None,
-) -> tuple[list[UserDetail], ImportProgress]:
-    """Every member of the corp (deduplicated by userid, in the order first seen)."""
+) -> DirectoryWalk:
+    """Every department and member of the corp, breadth-first from the root."""
     current = state or ImportProgress()
     queue: deque[int] = deque([ROOT_DEPT_ID])
-    departments = {ROOT_DEPT_ID}
+    departments = {ROOT_DEPT_ID: DirectoryDepartment(ROOT_DEPT_ID, "", None)}
     users: dict[str, UserDetail] = {}
     while queue:
         dept_id = queue.popleft()
         for child in await client.contacts.listsub(dept_id):
             if child.dept_id not in departments:
-                departments.add(child.dept_id)
+                departments[child.dept_id] = DirectoryDepartment(
+                    child.dept_id, child.name, child.parent_id
+                )
                 queue.append(child.dept_id)
         current = replace(current, departments_found=len(departments))
         async for page in client.contacts.user_list_pages(dept_id, size=PAGE_SIZE):
@@ -127,7 +143,7 @@ async def walk_directory(
             _notify(progress, current)
         current = replace(current, departments_done=current.departments_done + 1)
         _notify(progress, current)
-    return list(users.values()), current
+    return DirectoryWalk(list(users.values()), list(departments.values()), current)
 
 
 def _mobile_of(user: UserDetail) -> str | None:
@@ -158,8 +174,11 @@ async def upsert_members(
     actor: str,
     progress: ProgressCallback | None = None,
     state: ImportProgress | None = None,
+    departments: Sequence[DirectoryDepartment] = (),
 ) -> DirectoryImportReport:
-    """Create or update one member per DingTalk user, in the caller's transaction."""
+    """Create or update one member per DingTalk user, in the caller's transaction; with
+    ``departments`` (a walk's), also record the space's departments and each imported member's
+    (:func:`~dingbridge.spaces.departments.record_directory`)."""
     report = DirectoryImportReport(replace(state or ImportProgress(), phase="saving"))
     members = (await session.scalars(select(Member).where(Member.space_id == space_id))).all()
     by_userid = {m.dingtalk_userid: m for m in members if m.dingtalk_userid}
@@ -226,6 +245,17 @@ async def upsert_members(
             report.progress = _progress(report.progress, counts)
             _notify(progress, report.progress)
     await session.flush()
+    recorded = None
+    if departments:
+        memberships = {
+            member.id: user.dept_id_list
+            for user in users
+            if (member := by_userid.get(user.userid)) is not None
+        }
+        settings = await load_dingtalk(session, space_id)
+        recorded = await record_directory(
+            session, space_id, departments, memberships, root_name=settings.corp_name
+        )
     report.progress = replace(_progress(report.progress, counts), phase="done")
     p = report.progress
     await audit.record(
@@ -241,6 +271,7 @@ async def upsert_members(
             "skipped_without_mobile": p.skipped_without_mobile,
             "skipped_invalid_mobile": p.skipped_invalid_mobile,
             "conflicts": p.conflicts,
+            **({"departments": recorded.departments} if recorded else {}),
         },
     )
     _notify(progress, report.progress)
@@ -271,10 +302,16 @@ async def import_directory(
     in one transaction: all or nothing."""
     async with db.session() as session:
         await get_space(session, space_id)
-    users, walked = await walk_directory(client, progress)
+    walk = await walk_directory(client, progress)
     async with db.transaction() as session:
         report = await upsert_members(
-            session, space_id, users, actor=actor, progress=progress, state=walked
+            session,
+            space_id,
+            walk.users,
+            actor=actor,
+            progress=progress,
+            state=walk.progress,
+            departments=walk.departments,
         )
     log.info(
         "space %d: DingTalk directory import: %d seen, %d created, %d updated, %d without mobile",

@@ -102,17 +102,17 @@ async def test_admin_sets_the_policy_and_the_apps_members_see(world: World) -> N
     )
     assert saved.status == 303
     bad = await admin.post(
-        "/admin/spaces/10001/signin/apps",
-        {"csrf_token": csrf, "title": "报销", "url": "javascript:alert(1)"},
+        "/admin/spaces/10001/apps",
+        {"csrf_token": csrf, "name": "报销", "url": "javascript:alert(1)"},
     )
     assert bad.status == 400
     added = await admin.post(
-        "/admin/spaces/10001/signin/apps",
-        {"csrf_token": csrf, "title": "报销系统", "url": "https://apps.example.com/expense"},
+        "/admin/spaces/10001/apps",
+        {"csrf_token": csrf, "name": "报销系统", "url": "https://apps.example.com/expense"},
     )
     assert added.status == 303
     forged = await admin.post(
-        "/admin/spaces/10001/signin/apps", {"csrf_token": "nope", "title": "x", "url": "/x"}
+        "/admin/spaces/10001/apps", {"csrf_token": "nope", "name": "x", "url": "/x"}
     )
     assert forged.status == 403
     home = await world.in_client(world.new_browser(), "user002")  # dingtalk_mobile: at once

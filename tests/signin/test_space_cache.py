@@ -55,8 +55,8 @@ async def test_console_changes_show_on_the_next_page_view(world: World) -> None:
     assert "新名字" in (await phone.get("/10001/")).text
 
     added = await admin.post(
-        "/admin/spaces/10001/signin/apps",
-        {"csrf_token": csrf, "title": "考勤打卡", "url": "https://apps.example.com/clock"},
+        "/admin/spaces/10001/apps",
+        {"csrf_token": csrf, "name": "考勤打卡", "url": "https://apps.example.com/clock"},
     )
     assert added.status == 303
     assert "考勤打卡" in (await phone.get("/10001/")).text

@@ -155,3 +155,90 @@ class AuditOut(BaseModel):
     action: str
     target: str
     details: dict[str, Any]
+
+
+# -- apps (/api/v1/spaces/{id}/apps) --------------------------------------------------------------
+AppKind = Literal["link", "oidc", "forward_auth"]
+AppAccessRule = Literal["all", "departments", "members"]
+
+
+class AppOut(BaseModel):
+    """An app of the space; the client secret itself is never returned here."""
+
+    id: int
+    name: str
+    url: str
+    icon: str | None
+    kind: AppKind | str
+    access: AppAccessRule | str
+    departments: list[int] = Field(description="Department ids (see …/departments).")
+    members: list[int] = Field(description="Member ids.")
+    client_id: str | None
+    public_client: bool
+    client_secret_set: bool = Field(description="Whether a confidential client has a secret.")
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str | None
+    issuer: str | None = Field(description="The space's OIDC issuer, for OIDC apps.")
+    created_at: datetime | None
+
+
+class AppIn(BaseModel):
+    """A new app. ``kind`` defaults to ``oidc`` when redirect URIs are given, else ``link``."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(examples=["Grafana"])
+    url: str = Field(examples=["https://grafana.example.com/"])
+    icon: str = ""
+    kind: AppKind | None = None
+    access: AppAccessRule = "all"
+    departments: list[int] = Field(default_factory=list)
+    members: list[int] = Field(default_factory=list)
+    redirect_uris: list[str] = Field(
+        default_factory=list, examples=[["https://grafana.example.com/login/generic_oauth"]]
+    )
+    post_logout_redirect_uris: list[str] = Field(default_factory=list)
+    backchannel_logout_uri: str = ""
+    public_client: bool = Field(default=False, description="No secret; PKCE required.")
+
+
+class AppPatch(BaseModel):
+    """Only the fields given change. Making an app a link or a forward-auth app drops its OIDC
+    fields; making it a confidential OIDC client issues a secret: fetch it with rotate-secret."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    url: str | None = None
+    icon: str | None = None
+    kind: AppKind | None = None
+    access: AppAccessRule | None = None
+    departments: list[int] | None = None
+    members: list[int] | None = None
+    redirect_uris: list[str] | None = None
+    post_logout_redirect_uris: list[str] | None = None
+    backchannel_logout_uri: str | None = None
+    public_client: bool | None = None
+
+
+class AppCreatedOut(AppOut):
+    client_secret: str | None = Field(
+        description="Shown once, in this answer only; null for public clients and non-OIDC apps."
+    )
+
+
+class AppCredentialsOut(BaseModel):
+    """The answer to creating an app or rotating its secret: the only place the secret shows."""
+
+    id: int
+    client_id: str | None
+    client_secret: str | None = Field(
+        default=None, description="Shown once; absent for public clients and non-OIDC apps."
+    )
+    issuer: str
+
+
+class DepartmentOut(BaseModel):
+    id: int
+    dept_id: int = Field(description="DingTalk's department id (1 is the company).")
+    name: str
+    parent_id: int | None = Field(description="DingTalk's id of the parent department.")

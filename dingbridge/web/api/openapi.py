@@ -16,7 +16,8 @@ from dingbridge.web.api import API_PREFIX
 router = APIRouter(include_in_schema=False)
 
 DESCRIPTION = """\
-The dingbridge admin API: app spaces, members, DingTalk settings, test connection, the audit log.
+The dingbridge admin API: app spaces, members, DingTalk settings, apps, test connection, the audit
+log.
 
 Authenticate with an API token (`Authorization: Bearer dbt_...`, created in the console under
 API 令牌 / API tokens or with `dingbridge admin token create --name N`), or from the console's

@@ -1,7 +1,7 @@
 """Console: a space's sign-in page (``/admin/spaces/{id}/signin``).
 
-The binding policy, the DingTalk bindings (unbind), ending a member's sessions; the same page
-lists the space's apps (:mod:`dingbridge.web.console.apps`).
+The binding policy, the DingTalk bindings (unbind), ending a member's sessions; the space's
+apps have their own page (:mod:`dingbridge.web.console.apps`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dingbridge.context import get_context
 from dingbridge.errors import NotFound, ValidationFailed
 from dingbridge.signin.binding_flow import POLICIES, get_policy, list_bindings, set_policy
 from dingbridge.signin.member_sessions import end_member_sessions, unbind_and_sign_out
-from dingbridge.spaces.apps import space_apps
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
 from dingbridge.spaces.mobile import display_mobile
 from dingbridge.spaces.store import get_space
@@ -44,9 +43,7 @@ async def render_signin_page(
             "policy": await get_policy(session, space_id),
             "policies": POLICIES,
             "bindings": await list_bindings(session, space_id),
-            "apps": await space_apps(session, space_id),
             "display_mobile": display_mobile,
-            "app_form": {"title": "", "url": ""},
         }
     data.update(values)
     return await render_page(request, "console/signin.html", data, status=status)
