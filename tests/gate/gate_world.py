@@ -109,7 +109,7 @@ async def member_id(world: World, mobile: str, space_id: int = 10001) -> int:
             select(Member.id).where(Member.space_id == space_id, Member.mobile == mobile)
         )
     assert found is not None
-    return found
+    return int(found)
 
 
 async def join(world: World, member: int, department: int) -> None:
