@@ -47,7 +47,7 @@ def echo_app() -> Iterator[EchoApp]:
     holder: list[EchoApp] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             seen = Seen(self.path, list(self.headers.items()))
             holder[0].seen.append(seen)
             body = json.dumps({"path": seen.path, "headers": seen.headers}).encode()
@@ -57,7 +57,7 @@ def echo_app() -> Iterator[EchoApp]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -103,10 +103,21 @@ def nginx_conf_from_cli(
 ) -> str:
     done = subprocess.run(
         [
-            sys.executable, "-m", "dingbridge", "app", "nginx-conf", str(app_id),
-            "--listen", listen, "--upstream", upstream, "--dingbridge", dingbridge,
-            "--data-dir", str(data_dir),
-        ],  # fmt: skip
+            sys.executable,
+            "-m",
+            "dingbridge",
+            "app",
+            "nginx-conf",
+            str(app_id),
+            "--listen",
+            listen,
+            "--upstream",
+            upstream,
+            "--dingbridge",
+            dingbridge,
+            "--data-dir",
+            str(data_dir),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -115,9 +126,9 @@ def nginx_conf_from_cli(
     return done.stdout
 
 
-@asynccontextmanager
-async def nginx(prefix: Path, conf: str, port: int) -> AsyncIterator[subprocess.Popen[bytes]]:
-    """nginx run as ``nginx -p PREFIX -c FILE`` (in the foreground), until it listens."""
+@contextmanager
+def nginx(prefix: Path, conf: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """nginx run as ``nginx -p PREFIX -c FILE`` (in the foreground), once it listens."""
     prefix.mkdir(parents=True, exist_ok=True)
     conf_file = prefix / "nginx.conf"
     conf_file.write_text(conf, encoding="utf-8")
@@ -136,7 +147,7 @@ async def nginx(prefix: Path, conf: str, port: int) -> AsyncIterator[subprocess.
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError("nginx did not listen")
-            await asyncio.sleep(0.05)
+            time.sleep(0.05)
         yield process
     finally:
         process.terminate()

@@ -86,8 +86,9 @@ async def live(tmp_path: Path, sim_server: SimServer) -> AsyncIterator[Live]:
                 wiki = SpaceApp(space_id=10001, title="内部维基", url=app_url, kind="forward_auth")
                 session.add(wiki)
                 # 张伟 (user001) bound before: in DingTalk, signing in needs no page at all
-                session.add(Binding(space_id=10001, corp_id=DEMO_CORP_ID, userid="user001",
-                                    member_id=1))  # fmt: skip
+                session.add(
+                    Binding(space_id=10001, corp_id=DEMO_CORP_ID, userid="user001", member_id=1)
+                )
                 await session.flush()
                 app_id = wiki.id
             conf = await asyncio.to_thread(
@@ -98,7 +99,7 @@ async def live(tmp_path: Path, sim_server: SimServer) -> AsyncIterator[Live]:
                 echo.url,
                 dingbridge,
             )
-            async with nginx(tmp_path / "nginx", conf, nginx_port):
+            with nginx(tmp_path / "nginx", conf, nginx_port):
                 yield Live(app_url, dingbridge, echo, sim_server)
 
 
@@ -154,10 +155,14 @@ async def test_in_dingtalk_the_app_opens_signed_in_with_the_headers(
     assert "dingbridge_session" in cookies
     await context.add_cookies(
         [
-            {"name": "dingbridge_session", "value": cookies["dingbridge_session"],
-             "domain": "127.0.0.1", "path": "/wiki/"},
+            {
+                "name": "dingbridge_session",
+                "value": cookies["dingbridge_session"],
+                "domain": "127.0.0.1",
+                "path": "/wiki/",
+            },
             {"name": "theme", "value": "dark", "domain": "127.0.0.1", "path": "/"},
-        ]  # fmt: skip
+        ]
     )
     await page.goto(live.app_url + "with-cookies")
     echoed = json.loads(await page.inner_text("body"))
