@@ -21,6 +21,7 @@ import logging
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
 from dingbridge.context import get_context
 from dingbridge.errors import NotFound
@@ -53,16 +54,21 @@ def _original_url(request: Request) -> str:
     return f"{proto}://{host.split(',')[0].strip()}{headers.get('x-forwarded-uri', '/')}"
 
 
-@router.api_route("/_dingbridge/auth/{space_id:int}/{app_id:int}", methods=ANY_METHOD)
-async def check(request: Request, space_id: int, app_id: int) -> Response:
+async def check(request: Request) -> Response:
+    """The check (a plain Starlette route: a proxy calls it on every request to the app, and
+    FastAPI's parameter handling would cost as much as the check itself)."""
+    space_id, app_id = request.path_params["space_id"], request.path_params["app_id"]
     context = get_context(request)
     cookies = request.headers.get("cookie", "")
     session_id = cookie_value(cookies, gate.gate_cookie(app_id))
     verdict = await gate.check(context, space_id, app_id, session_id)
     if verdict.status == 200:
-        headers = {**verdict.headers, APP_COOKIE_HEADER: cookies_for_app(cookies)}
-        headers["Cache-Control"] = "no-store"
-        return Response(status_code=200, headers=headers)
+        response = Response(status_code=200)
+        raw = response.raw_headers
+        raw.extend((name.encode(), value.encode()) for name, value in verdict.headers.items())
+        raw.append((APP_COOKIE_HEADER.encode(), cookies_for_app(cookies).encode("latin-1")))
+        raw.append((b"cache-control", b"no-store"))
+        return response
     state = cookie_value(cookies, gate.state_cookie(app_id)) or gate.new_state()
     original = _original_url(request)
     sign_in = server_base(request) + gate_path(space_id, app_id, original, state)
@@ -165,3 +171,7 @@ async def sign_out(request: Request) -> Response:
             await gate.end_session(context, value)
             response.delete_cookie(name, path="/", httponly=True, samesite="lax")
     return response
+
+
+routes = [Route("/_dingbridge/auth/{space_id:int}/{app_id:int}", check, methods=ANY_METHOD)]
+"""The check's route, placed first in the app (``create_app``)."""
