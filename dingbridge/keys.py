@@ -37,6 +37,8 @@ class SignInKeys:
     """Makes the binding pages' form token."""
     codes: bytes
     """HMACs of verification codes and mobiles in the KV."""
+    member_subject: bytes
+    """Makes a member's opaque user id for apps (the forward-auth gate's user header)."""
 
     @classmethod
     def derive(cls, secret_key: str) -> SignInKeys:
@@ -45,4 +47,5 @@ class SignInKeys:
             logout_form=derive_key(secret_key, "logout-form"),
             bind_form=derive_key(secret_key, "bind-form"),
             codes=derive_key(secret_key, "verification-codes"),
+            member_subject=derive_key(secret_key, "member-subject"),
         )

@@ -206,6 +206,19 @@ class SessionStore:
             await self._save(handle, record)
         return self._to_session(session_id, handle, record)
 
+    async def get_by_handle(self, handle: str, scope: str) -> Session | None:
+        """The live session with this handle in this scope, or ``None``; refreshes ``last_seen``
+        like :meth:`get` (``id`` is ``""``). For holders of a handle only, such as the
+        forward-auth gate, whose sessions stand on a member's session."""
+        record = await self._load(handle) if handle else None
+        if record is None or record["scope"] != scope:
+            return None
+        now = self._clock()
+        if now - record["last_seen"] >= self._touch_interval:
+            record["last_seen"] = now
+            await self._save(handle, record)
+        return self._to_session("", handle, record)
+
     async def revoke(self, session_id: str) -> None:
         """End one session (logout)."""
         if session_id:
