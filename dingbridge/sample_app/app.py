@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from authlib.integrations.starlette_client import OAuth, OAuthError
+
+with warnings.catch_warnings():
+    # authlib 1.9 announces a move of its httpx client to "httpx2"; the client we use is
+    # unchanged, so its import-time notice is not ours to show.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
