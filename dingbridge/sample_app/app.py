@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from authlib.deprecate import AuthlibDeprecationWarning
 
 with warnings.catch_warnings():
     # authlib 1.9 announces a move of its httpx client to "httpx2"; the client we use is
     # unchanged, so its import-time notice is not ours to show.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.starlette_client import OAuth, OAuthError
 from joserfc import jwt
 from joserfc.errors import JoseError

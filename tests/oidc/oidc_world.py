@@ -205,3 +205,48 @@ async def open_oidc_world(data_dir: Path, **overrides: Any) -> AsyncIterator[Oid
 async def oidc_world(tmp_path: Path) -> AsyncIterator[OidcWorld]:
     async with open_oidc_world(tmp_path / "data") as world:
         yield world
+
+
+def oauth_client(world: OidcWorld, client: Client, **kwargs: Any) -> Any:
+    """authlib's own async OAuth 2.0 client (httpx) for ``client``."""
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+    method = "none" if client.client_secret is None else "client_secret_basic"
+    return AsyncOAuth2Client(
+        client_id=client.client_id,
+        client_secret=client.client_secret,
+        scope="openid profile email phone groups",
+        redirect_uri=client.redirect_uri,
+        token_endpoint_auth_method=method,
+        code_challenge_method="S256",
+        **kwargs,
+    )
+
+
+async def authorize_url_result(
+    world: OidcWorld, browser: httpx.AsyncClient, url: str, userid: str = "user001"
+) -> str:
+    """Open an authorization URL in ``browser``; sign in on the entry page when sent there;
+    the URL the browser is finally sent to (the app's redirect URI with the code or error)."""
+    found: list[str] = []
+
+    async def stop(request: httpx.Request) -> None:
+        if not str(request.url).startswith(world.server):
+            found.append(str(request.url))
+            raise _Arrived
+
+    browser.event_hooks["request"] = [stop]
+    try:
+        page = await browser.get(url)
+        if page.url.path.endswith("/") and "data-next" in page.text:
+            await world.sign_in(browser, page, userid)
+    except _Arrived:
+        pass
+    finally:
+        browser.event_hooks["request"] = []
+    assert found, "the browser was not sent back to the app"
+    return found[0]
+
+
+class _Arrived(Exception):
+    """The browser left the server for the app: stop following."""
