@@ -19,6 +19,7 @@ from typing import Any
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage.db import Database
@@ -72,21 +73,27 @@ def _row(box: SecretBox, space_id: int, key: RSAKey | ECKey) -> OidcSigningKey:
     )
 
 
-async def rotate_keys(
-    db: Database, box: SecretBox, space_id: int, *, alg: str = DEFAULT_ALGORITHM
+async def rotate_keys_in(
+    session: AsyncSession, box: SecretBox, space_id: int, *, alg: str = DEFAULT_ALGORITHM
 ) -> str:
-    """Retire the space's active keys and make a new one; the new key's ``kid``."""
+    """Retire the space's active keys and add a new one (in ``session``); the new ``kid``."""
     if alg not in ALGORITHMS:
         raise ValueError(f"the signing algorithm must be one of {', '.join(ALGORITHMS)}")
     key = await asyncio.to_thread(_generate, alg)
-    async with db.transaction() as session:
-        await session.execute(
-            update(OidcSigningKey)
-            .where(OidcSigningKey.space_id == space_id, OidcSigningKey.retired_at.is_(None))
-            .values(retired_at=utcnow())
-        )
-        session.add(_row(box, space_id, key))
+    await session.execute(
+        update(OidcSigningKey)
+        .where(OidcSigningKey.space_id == space_id, OidcSigningKey.retired_at.is_(None))
+        .values(retired_at=utcnow())
+    )
+    session.add(_row(box, space_id, key))
     return str(key.kid)
+
+
+async def rotate_keys(
+    db: Database, box: SecretBox, space_id: int, *, alg: str = DEFAULT_ALGORITHM
+) -> str:
+    async with db.transaction() as session:
+        return await rotate_keys_in(session, box, space_id, alg=alg)
 
 
 class SigningKeys:

@@ -147,7 +147,7 @@ async def _serve(app: Any, sock: socket.socket, lifespan: str) -> tuple[uvicorn.
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110  (uvicorn offers only a flag)
+    while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
