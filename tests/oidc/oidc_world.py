@@ -15,7 +15,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -141,7 +141,9 @@ def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-async def _serve(app: Any, sock: socket.socket, lifespan: str) -> tuple[uvicorn.Server, Any]:
+async def _serve(
+    app: Any, sock: socket.socket, lifespan: Literal["on", "off"]
+) -> tuple[uvicorn.Server, Any]:
     config = uvicorn.Config(
         app, log_level="warning", lifespan=lifespan, access_log=False, server_header=False
     )
