@@ -20,9 +20,11 @@ from starlette.staticfiles import StaticFiles
 from dingbridge import __version__
 from dingbridge.accounts.setup_link import announce_setup_link_when_ready
 from dingbridge.context import AppContext
+from dingbridge.keys import derive_key
 from dingbridge.kv import KV, create_kv
 from dingbridge.logs import AccessLogMiddleware
 from dingbridge.metrics import ServerMetrics
+from dingbridge.oidc.provider import Provider
 from dingbridge.ratelimit import RateLimiter
 from dingbridge.sessions import SessionStore
 from dingbridge.settings import Settings, secret_keys
@@ -76,6 +78,8 @@ def create_app(
         ),
         metrics=metrics,
     )
+    oidc = Provider(db, kv, secret_box, context.signin.spaces, derive_key(keys[0], "oidc-sid"))
+    context.signin.session_listeners.append(oidc.sessions_ended)
     forwarder = build_forwarder(settings) if settings.forwarder else None
 
     @asynccontextmanager
@@ -89,6 +93,7 @@ def create_app(
         await stop_imports()
         if forwarder is not None:
             await forwarder.aclose()
+        await oidc.aclose()
         await context.signin.aclose()
         await context.db.dispose()
         await context.kv.close()
@@ -102,6 +107,7 @@ def create_app(
         openapi_url=None,
     )
     app.state.context = context
+    app.state.oidc = oidc
     app.state.templates = Templates(settings.language, auto_reload=settings.development)
     install_error_handlers(app)
     app.state.forwarder = forwarder

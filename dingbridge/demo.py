@@ -35,6 +35,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.app import create_app
+from dingbridge.sample_app import SampleAppConfig, create_sample_app
 from dingbridge.server_runner import PortInUse, listening_socket
 from dingbridge.settings import Settings
 from dingbridge.sim import SimState
@@ -54,6 +55,9 @@ _ON: Literal["on"] = "on"
 _OFF: Literal["off"] = "off"
 
 
+SAMPLE_APP_TITLE = "示例应用"
+
+
 @dataclass(frozen=True)
 class DemoUrls:
     server: str
@@ -61,6 +65,8 @@ class DemoUrls:
     forwarder: str
     admin_password: str
     data_dir: Path
+    sample: str = ""
+    """The sample app (an OpenID Connect client of space 10001), served on its own port."""
 
     @property
     def admin(self) -> str:
@@ -92,6 +98,9 @@ class DemoUrls:
                 f"      用户名/密码 user/password: {ADMIN_USERNAME} / {self.admin_password}",
                 f"  在钉钉中打开 (张伟 user001):  {self.open_in_dingtalk('user001')}",
                 f"  PC 浏览器 PC browser:         {self.space}",
+                f"  示例应用 Sample app (OIDC):   {self.sample}/",
+                f"      在钉钉中打开 (张伟):       "
+                f"{self.open_in_dingtalk('user001', self.sample + '/')}",
                 f"  短信发件箱 SMS outbox:        {self.outbox}",
                 f"  V1 旧版应用空间 V1 space:      {self.v1_space}",
                 f"      在钉钉中打开 (李娜):       "
@@ -151,9 +160,14 @@ def demo_sim_state() -> SimState:
 
 
 async def prepare_database(
-    settings: Settings, sim: SimState, forwarder_url: str, admin_password: str
-) -> None:
-    """Admin, spaces 10001 (V2 via the forwarder) and 10002 (V1), members from the directory."""
+    settings: Settings,
+    sim: SimState,
+    forwarder_url: str,
+    admin_password: str,
+    sample_url: str = "",
+) -> tuple[str, str]:
+    """Admin, spaces 10001 (V2 via the forwarder) and 10002 (V1), members from the directory,
+    and the sample app as an OIDC client of 10001: its client id and (new) secret."""
     from dingbridge.accounts.admins import create_admin
     from dingbridge.settings import secret_keys
     from dingbridge.signin.binding_flow import set_policy
@@ -171,7 +185,7 @@ async def prepare_database(
                 await patch_dingtalk(
                     session, box, 10001, {"forward_url": forwarder_url}, actor="demo"
                 )
-                return
+                return await _register_sample_app(session, sample_url)
             await create_admin(session, ADMIN_USERNAME, admin_password, actor="demo")
             spaces = (
                 ("示例科技 · 应用空间", WHITELIST_APP, "v2", forwarder_url),
@@ -198,8 +212,33 @@ async def prepare_database(
                 await set_policy(session, space.id, "sms", actor="demo")
                 await _import_directory(session, space.id, sim)
                 await _add_apps(session, space.id, settings)
+            return await _register_sample_app(session, sample_url)
     finally:
         await db.dispose()
+
+
+async def _register_sample_app(session: AsyncSession, sample_url: str) -> tuple[str, str]:
+    """The sample app as an OIDC client of 10001 (with back-channel logout); a fresh secret
+    each run (only its hash is stored, so a kept data folder cannot give the old one back)."""
+    from sqlalchemy import select
+
+    from dingbridge.spaces.app_access import hash_client_secret, new_client_id, new_client_secret
+
+    app = await session.scalar(
+        select(SpaceApp).where(SpaceApp.space_id == 10001, SpaceApp.title == SAMPLE_APP_TITLE)
+    )
+    if app is None:
+        app = SpaceApp(space_id=10001, title=SAMPLE_APP_TITLE, position=0, kind="oidc")
+        app.client_id = new_client_id()
+        session.add(app)
+    secret = new_client_secret()
+    app.url = f"{sample_url}/"
+    app.client_secret_hash = hash_client_secret(secret)
+    app.redirect_uris = [f"{sample_url}/callback"]
+    app.post_logout_redirect_uris = [f"{sample_url}/signed-out"]
+    app.backchannel_logout_uri = f"{sample_url}/backchannel-logout"
+    assert app.client_id is not None
+    return app.client_id, secret
 
 
 async def _import_directory(session: AsyncSession, space_id: int, sim: SimState) -> None:
@@ -242,10 +281,13 @@ async def run_demo(
     try:
         sim_sock = _socket_near(host, port + 1)
         forwarder_port = _free_port(host, port + 2)
+        sample_sock = _socket_near(host, port + 3)
     except BaseException:
         server_sock.close()
         raise
     sim_port = int(sim_sock.getsockname()[1])
+    sample_port = int(sample_sock.getsockname()[1])
+    sample_url = f"http://{host}:{sample_port}"
     temporary = data_dir is None
     folder = Path(tempfile.mkdtemp(prefix="dingbridge-demo-")) if data_dir is None else data_dir
     server_url = f"http://{host}:{port}"
@@ -265,7 +307,17 @@ async def run_demo(
     sim = demo_sim_state()
     try:
         admin_password = _demo_password(folder)
-        await prepare_database(settings, sim, f"{forwarder_url}/api-dingtalk-com/", admin_password)
+        client_id, client_secret = await prepare_database(
+            settings, sim, f"{forwarder_url}/api-dingtalk-com/", admin_password, sample_url
+        )
+        sample_app = create_sample_app(
+            SampleAppConfig(
+                issuer=f"{server_url}/10001",
+                client_id=client_id,
+                client_secret=client_secret,
+                base_url=sample_url,
+            )
+        )
         forwarder = Forwarder(
             ForwarderSettings(
                 listen=f"{host}:{forwarder_port}",
@@ -289,6 +341,7 @@ async def run_demo(
             for app, lifespan in (
                 (create_app(settings, announce=echo), _ON),
                 (create_sim(sim), _OFF),
+                (sample_app, _OFF),
             )
         ]
         # One Ctrl-C stops everything: the signal handlers are ours, not each server's.
@@ -302,6 +355,7 @@ async def run_demo(
         tasks = [
             asyncio.create_task(servers[0]._serve(sockets=[server_sock])),
             asyncio.create_task(servers[1]._serve(sockets=[sim_sock])),
+            asyncio.create_task(servers[2]._serve(sockets=[sample_sock])),
         ]
         stopper = asyncio.create_task(stop.wait())
         try:
@@ -309,7 +363,9 @@ async def run_demo(
             while not all(s.started for s in servers) and not any(t.done() for t in tasks):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
             if all(s.started for s in servers):
-                urls = DemoUrls(server_url, sim_url, forwarder_url, admin_password, folder)
+                urls = DemoUrls(
+                    server_url, sim_url, forwarder_url, admin_password, folder, sample_url
+                )
                 echo(urls.banner())
                 if started is not None:
                     started(urls)
@@ -326,5 +382,6 @@ async def run_demo(
     finally:
         server_sock.close()
         sim_sock.close()
+        sample_sock.close()
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)

@@ -97,8 +97,14 @@ RULES = (
         (*FRAMEWORKS, *STORAGE_LIBRARIES, "jinja2", "dingbridge.storage"),
     ),
     Rule(
+        "the OpenID provider sits above the sign-in domain: nothing below it imports it "
+        "(the sign-in tells it of ended sessions through SignInServices.session_listeners)",
+        ("accounts", "signin", "spaces", "doctor", "storage", "kv", "context"),
+        ("dingbridge.oidc",),
+    ),
+    Rule(
         "domain packages take the shared objects from dingbridge.context, never from the app",
-        ("accounts", "signin", "spaces", "doctor", "gate"),
+        ("accounts", "signin", "spaces", "doctor", "gate", "oidc"),
         ("dingbridge.app", "dingbridge.commands", "dingbridge.cli", "dingbridge.demo"),
     ),
 )

@@ -1,7 +1,8 @@
 """The sample relying party (``create_sample_app``): a Starlette app around authlib's client.
 
 Routes: ``/`` (the claims, or straight to sign-in when nobody is signed in: inside DingTalk the
-space signs the employee in without a page, so the app opens signed in), ``/callback`` (the
+space signs the employee in without a page, so the app opens signed in; ``/?prompt=none`` asks
+the space silently, ``/?prompt=login`` for a new sign-in), ``/callback`` (the
 redirect URI), ``/logout`` (RP-initiated logout), ``/signed-out``, and ``/backchannel-logout``
 (the space POSTs a logout token there when the member signs out, is disabled or unbound).
 
@@ -13,12 +14,19 @@ from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from authlib.integrations.starlette_client import OAuth, OAuthError
+from authlib.deprecate import AuthlibDeprecationWarning
+
+with warnings.catch_warnings():
+    # authlib 1.9 announces a move of its httpx client to "httpx2"; the client we use is
+    # unchanged, so its import-time notice is not ours to show.
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -108,8 +116,13 @@ def create_sample_app(config: SampleAppConfig) -> Starlette:
 
     async def home(request: Request) -> Response:
         user = current_user(request)
-        if user is None:
-            redirect: Response = await client.authorize_redirect(request, config.redirect_uri)
+        prompt = request.query_params.get("prompt")
+        if user is None or prompt in ("none", "login"):
+            # /?prompt=none asks the space silently; /?prompt=login asks for a new sign-in
+            extra = {"prompt": prompt} if prompt in ("none", "login") else {}
+            redirect: Response = await client.authorize_redirect(
+                request, config.redirect_uri, **extra
+            )
             return redirect
         return page("home.html", user=user, claims=user.get("claims", {}))
 

@@ -100,12 +100,37 @@ async def signed_in(context: AppContext, space_id: int, session_id: str) -> Sign
         return None
     if member is None or not member.active:
         await context.member_sessions.revoke_subject("member", session.subject)
+        await sessions_ended(context, space_id, member_id, None)
         return None
     return SignedIn(member, session)
 
 
+async def sessions_ended(
+    context: AppContext, space_id: int, member_id: int, handle: str | None
+) -> None:
+    """Tell the listeners (the OpenID provider: back-channel logout to apps) that one session
+    (``handle``) or every session (``None``) of the member ended; a failing listener is logged,
+    never stops the sign-out."""
+    for listener in context.signin.session_listeners:
+        try:
+            await listener(space_id, member_id, handle)
+        except Exception:
+            log.exception("space %d: a session-end listener failed", space_id)
+
+
+async def sign_out(context: AppContext, space_id: int, session_id: str) -> None:
+    """The member signs out of this browser's session (and of the apps it signed in to)."""
+    session = await context.member_sessions.get(session_id, space_path(space_id))
+    await context.member_sessions.revoke(session_id)
+    if session is not None and session.kind == "member":
+        member_id = int(session.data.get("member_id", 0))
+        await sessions_ended(context, space_id, member_id, session.handle)
+
+
 async def revoke_member_sessions(context: AppContext, space_id: int, member_id: int) -> int:
-    return await context.member_sessions.revoke_subject("member", subject(space_id, member_id))
+    ended = await context.member_sessions.revoke_subject("member", subject(space_id, member_id))
+    await sessions_ended(context, space_id, member_id, None)
+    return ended
 
 
 async def end_member_sessions(

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,11 @@ from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage.db import Database
 
 log = logging.getLogger(__name__)
+
+SessionsEnded = Callable[[int, int, "str | None"], Awaitable[None]]
+"""Called with ``(space_id, member_id, session_handle)`` after a member's session ended
+(sign-out: that session's handle) or all of them (``None``: disabled, unbound, ended by an
+admin); the OpenID provider registers one to log the member out of apps (back-channel)."""
 
 
 class UnconfiguredSender:
@@ -85,6 +90,7 @@ class SignInServices:
     clients: DingTalkClients
     keys: SignInKeys
     spaces: SpaceCache
+    session_listeners: list[SessionsEnded] = field(default_factory=list)
 
     @property
     def outbox(self) -> ConsoleSender | None:

@@ -82,6 +82,12 @@ class AppView:
     access: str = "all"
     departments: frozenset[int] = frozenset()
     members: frozenset[int] = frozenset()
+    # An OpenID Connect client's registration (dingbridge.oidc); each URI matched exactly.
+    client_secret_hash: str | None = None
+    public_client: bool = False
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    backchannel_logout_uri: str | None = None
 
     def allows(self, member: MemberView) -> bool:
         """Whether this member may use the app (disabled members may use none)."""
@@ -364,6 +370,11 @@ async def _load_space(db: Database, space_id: int) -> SpaceView:
                 access=app.access,
                 departments=frozenset(departments.get(app.id, ())),
                 members=frozenset(members.get(app.id, ())),
+                client_secret_hash=app.client_secret_hash,
+                public_client=app.public_client,
+                redirect_uris=tuple(app.redirect_uris or ()),
+                post_logout_redirect_uris=tuple(app.post_logout_redirect_uris or ()),
+                backchannel_logout_uri=app.backchannel_logout_uri,
             )
             for _, _, app in rows
             if app is not None

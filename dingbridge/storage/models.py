@@ -210,3 +210,56 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OidcSigningKey(Base):
+    """A space's ID-token signing key (a private JWK, encrypted with the secret box).
+
+    The newest key without ``retired_at`` signs; retired keys stay in the JWKS until the tokens
+    they signed have expired (:mod:`dingbridge.oidc.signing_keys`)."""
+
+    __tablename__ = "oidc_signing_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    alg: Mapped[str] = mapped_column(String(8))
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OidcSubject(Base):
+    """The ``sub`` an OpenID Connect app sees for a member: random, stable, unique."""
+
+    __tablename__ = "oidc_subjects"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    sub: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OidcToken(Base):
+    """An access token and its refresh token issued to an app for a member; only SHA-256 hashes
+    are stored. ``family`` groups the tokens of one sign-in (a code and the refreshes that
+    followed): a reused refresh token or code revokes the family."""
+
+    __tablename__ = "oidc_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    app_id: Mapped[int] = mapped_column(ForeignKey("space_apps.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    family: Mapped[str] = mapped_column(String(64), index=True)
+    sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(200))
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    auth_time: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    expires_in: Mapped[int] = mapped_column(Integer)
+    refresh_expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_reason: Mapped[str | None] = mapped_column(String(16))

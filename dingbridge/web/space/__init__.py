@@ -1,6 +1,7 @@
 """The member-facing pages of a space, all under ``/{space}/``: the entry page and home
 (``entry``, ``home``), the in-client sign-in (``in_client``), the browser OAuth start and
-callback (``oauth``), the SMS binding (``bind``); the development outbox (``outbox``,
+callback (``oauth``), the SMS binding (``bind``), the space's OpenID Connect provider
+(``oidc``); the development outbox (``outbox``,
 ``/_dev/``) is included last.
 
 The decisions (who the DingTalk user is, bound member or binding to make, codes) live in
@@ -13,6 +14,6 @@ from fastapi import APIRouter
 
 
 def space_routers() -> tuple[APIRouter, ...]:
-    from dingbridge.web.space import bind, entry, in_client, oauth
+    from dingbridge.web.space import bind, entry, in_client, oauth, oidc
 
-    return (entry.router, in_client.router, oauth.router, bind.router)
+    return (entry.router, in_client.router, oauth.router, bind.router, oidc.router)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dingbridge.context import get_context
-from dingbridge.signin.member_sessions import SignedIn, signed_in, space_path
+from dingbridge.signin.member_sessions import SignedIn, sign_out, signed_in, space_path
 
 SESSION_COOKIE = "dingbridge_session"
 
@@ -50,5 +50,5 @@ async def current_member(request: Request, space_id: int) -> SignedIn | None:
 async def end_session(request: Request, response: Response, space_id: int) -> None:
     session_id = request.cookies.get(SESSION_COOKIE, "")
     if session_id:
-        await get_context(request).member_sessions.revoke(session_id)
+        await sign_out(get_context(request), space_id, session_id)
     delete_space_cookie(response, space_id, SESSION_COOKIE)

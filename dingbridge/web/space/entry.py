@@ -57,7 +57,10 @@ async def space_entry(request: Request, space_id: int) -> Response:
         params.get("authCode") or params.get("code") or params.get("error")
     )
     space = await context.signin.spaces.space(space_id)
-    if not params.get("ticket") and not is_callback:
+    # login=1: an app's sign-in (the OpenID provider) sent the browser: sign in now, even over
+    # a live session, and in a browser go straight on to DingTalk's OAuth page.
+    for_app = params.get("login") == "1"
+    if not params.get("ticket") and not is_callback and not for_app:
         # A signed-in page view: the session (KV) and the space cache, no database access.
         current = await signed_in(context, space_id, request.cookies.get(SESSION_COOKIE, ""))
         if current is not None:
@@ -75,6 +78,7 @@ async def space_entry(request: Request, space_id: int) -> Response:
             "jsapi_url": context.settings.jsapi_url,
             "next": space_next(space_id, params.get("next")),
             "signed_out": params.get("signed_out") == "1",
+            "for_app": for_app,
         },
     )
     if request.cookies.get(SESSION_COOKIE):

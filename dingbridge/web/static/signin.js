@@ -21,6 +21,11 @@
   }
 
   if (!inClient) {
+    if (root.getAttribute("data-for-app") === "1") {
+      // An app sent the browser here to sign in: go on to DingTalk's login page at once.
+      var link = document.getElementById("dingtalk-login");
+      if (link) { window.location.replace(link.getAttribute("href")); return; }
+    }
     show("browser", true);
     return;
   }

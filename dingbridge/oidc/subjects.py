@@ -1,0 +1,110 @@
+"""Who a member is to an app: the ``sub`` and the claims of the ID token and userinfo.
+
+``sub`` is random (128 bits), made the first time a member signs in to any app of the space
+and kept (``oidc_subjects``): stable and unique per space member, and neither the mobile, the
+DingTalk userid nor the database id. Claims by scope: ``profile`` gives ``name``,
+``preferred_username`` (the DingTalk userid) and ``dingtalk`` (``corp_id``, ``userid``,
+``unionid``); ``email`` gives ``email``; ``phone`` gives ``phone_number`` (E.164, verified by
+SMS); ``groups`` gives ``groups`` (department names).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from dingbridge.storage.db import Database
+from dingbridge.storage.models import Binding, Department, Member, MemberDepartment, OidcSubject
+
+SCOPES = ("openid", "profile", "email", "phone", "groups")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A member as the provider hands it to apps."""
+
+    member_id: int
+    space_id: int
+    sub: str
+    name: str
+    active: bool
+    email: str | None = None
+    mobile: str | None = None
+    corp_id: str | None = None
+    userid: str | None = None
+    unionid: str | None = None
+    groups: tuple[str, ...] = field(default_factory=tuple)
+
+    def claims(self, scope: str) -> dict[str, Any]:
+        """The claims ``scope`` (space-separated) allows."""
+        scopes = set(scope.split())
+        claims: dict[str, Any] = {"sub": self.sub}
+        if "profile" in scopes:
+            claims["name"] = self.name
+            claims["preferred_username"] = self.userid or self.sub
+            if self.corp_id and self.userid:
+                claims["dingtalk"] = {
+                    "corp_id": self.corp_id,
+                    "userid": self.userid,
+                    "unionid": self.unionid,
+                }
+        if "email" in scopes and self.email:
+            claims["email"] = self.email
+        if "phone" in scopes and self.mobile:
+            claims["phone_number"] = self.mobile
+            claims["phone_number_verified"] = True
+        if "groups" in scopes:
+            claims["groups"] = list(self.groups)
+        return claims
+
+
+async def _sub_for(db: Database, member_id: int) -> str:
+    async with db.session() as session:
+        found = await session.scalar(
+            select(OidcSubject.sub).where(OidcSubject.member_id == member_id)
+        )
+    if found is not None:
+        return found
+    try:
+        async with db.transaction() as session:
+            session.add(OidcSubject(member_id=member_id, sub=secrets.token_hex(16)))
+    except IntegrityError:  # made by a concurrent request: read it back
+        pass
+    async with db.session() as session:
+        made = await session.scalar(
+            select(OidcSubject.sub).where(OidcSubject.member_id == member_id)
+        )
+    assert made is not None
+    return made
+
+
+async def load_subject(db: Database, space_id: int, member_id: int) -> Subject | None:
+    """The member of this space as apps see it; ``None`` if it is not (or no longer) one."""
+    async with db.session() as session:
+        member = await session.get(Member, member_id)
+        if member is None or member.space_id != space_id:
+            return None
+        binding = await session.scalar(
+            select(Binding).where(Binding.member_id == member_id).order_by(Binding.id.desc())
+        )
+        groups = await session.scalars(
+            select(Department.name)
+            .join(MemberDepartment, MemberDepartment.department_id == Department.id)
+            .where(MemberDepartment.member_id == member_id)
+            .order_by(Department.name)
+        )
+        values = {
+            "name": member.name,
+            "active": member.status == "active",
+            "email": member.email or None,
+            "mobile": member.mobile or None,
+            "groups": tuple(groups),
+        }
+        if binding is not None:
+            values.update(corp_id=binding.corp_id, userid=binding.userid, unionid=binding.unionid)
+    sub = await _sub_for(db, member_id)
+    return Subject(member_id=member_id, space_id=space_id, sub=sub, **values)  # type: ignore[arg-type]
