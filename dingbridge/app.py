@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from dingbridge import __version__
 from dingbridge.accounts.setup_link import announce_setup_link
 from dingbridge.context import AppContext
+from dingbridge.events.background import start_event_tasks, stop_event_tasks
 from dingbridge.kv import KV, create_kv
 from dingbridge.logs import AccessLogMiddleware
 from dingbridge.metrics import ServerMetrics
@@ -83,7 +84,9 @@ def create_app(
         if settings.migrate_on_start:
             await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
         await announce_setup_link(context)
+        events = start_event_tasks(context)
         yield
+        await stop_event_tasks(events)
         await stop_imports()
         if forwarder is not None:
             await forwarder.aclose()

@@ -13,6 +13,6 @@ from fastapi import APIRouter
 
 
 def space_routers() -> tuple[APIRouter, ...]:
-    from dingbridge.web.space import bind, entry, in_client, oauth
+    from dingbridge.web.space import bind, entry, events, in_client, oauth
 
-    return (entry.router, in_client.router, oauth.router, bind.router)
+    return (entry.router, in_client.router, oauth.router, bind.router, events.router)
