@@ -111,6 +111,8 @@ class EventHub:
     http: dict[str, HttpSubscription] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list)
     events: list[SimEvent] = field(default_factory=list)
+    http_transport: httpx.AsyncBaseTransport | None = None
+    """Tests deliver HTTP pushes in-process; None: over the network."""
     _turn: dict[str, int] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -250,14 +252,14 @@ class EventHub:
             if attempt:
                 await asyncio.sleep(delay)
                 delay *= 2
-            why = await push_once(sub, app_key, event.http_body())
+            why = await push_once(sub, app_key, event.http_body(), self.http_transport)
             self._record(event, app_key, "http", "ok" if why is None else f"failed:{why}")
             if why is None:
                 return
 
     async def verify_url(self, app_key: str, sub: HttpSubscription) -> str | None:
         """The console's 保存 of a callback URL: the ``check_url`` handshake; why it failed."""
-        return await push_once(sub, app_key, {"EventType": "check_url"})
+        return await push_once(sub, app_key, {"EventType": "check_url"}, self.http_transport)
 
 
 def system_frame(topic: str, connection_id: str, data: str = "") -> dict[str, Any]:
@@ -280,7 +282,12 @@ def _nonce() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(16))
 
 
-async def push_once(sub: HttpSubscription, app_key: str, body: dict[str, Any]) -> str | None:
+async def push_once(
+    sub: HttpSubscription,
+    app_key: str,
+    body: dict[str, Any],
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> str | None:
     """One signed, encrypted POST; None when the answer is the encrypted ``success``."""
     try:
         crypto = CallbackCrypto(sub.token, sub.aes_key, app_key)
@@ -291,7 +298,7 @@ async def push_once(sub: HttpSubscription, app_key: str, body: dict[str, Any]) -
     signature = crypto.sign(timestamp, nonce, encrypt)
     params = {"signature": signature, "timestamp": timestamp, "nonce": nonce}
     try:
-        async with httpx.AsyncClient(timeout=3.0) as client:
+        async with httpx.AsyncClient(timeout=3.0, transport=transport) as client:
             answer = await client.post(sub.url, params=params, json={"encrypt": encrypt})
     except httpx.HTTPError as exc:
         return f"unreachable: {type(exc).__name__}"
