@@ -3,10 +3,13 @@ every member it disabled end (:func:`~dingbridge.signin.member_sessions.end_memb
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dingbridge.events.apply import ACTOR
+from dingbridge.settings import Settings
 from dingbridge.signin.member_sessions import end_member_sessions
 from dingbridge.spaces import audit
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
@@ -51,3 +54,37 @@ async def run_sync(
         for departure in report.departures:
             await end_member_sessions(context, space_id, departure.member_id, actor=actor)
     return report
+
+
+def run_sync_command(settings: Settings, space_id: int, *, dry_run: bool) -> SyncReport:
+    """``dingbridge member sync``: the server's context (database, the KV named by the
+    settings, so sessions end on the running servers too), one run, closed again."""
+    from dingbridge.app import create_app
+
+    async def main() -> SyncReport:
+        # One run: no Stream connections, no schedule in this process.
+        quiet = replace(settings, event_streams=False, directory_sync_hour=-1)
+        app = create_app(quiet, announce=lambda _message: None)
+        async with app.router.lifespan_context(app):
+            context: AppContext = app.state.context
+            return await run_sync(context, space_id, dry_run=dry_run, actor="cli")
+
+    return asyncio.run(main())
+
+
+def describe(report: SyncReport) -> list[str]:
+    """The report as lines for a terminal (what a dry run would do, or what was done)."""
+    verb = "would disable" if report.dry_run else "disabled"
+    lines = [
+        f"space {report.space_id}: {report.users_seen} users in DingTalk, "
+        f"{report.leave_records} leave records, {report.active_members} active members"
+    ]
+    lines += [f"  {verb}: {d.name} ({d.userid}) - {d.reason}" for d in report.departures]
+    lines.append(
+        f"  {'would update' if report.dry_run else 'updated'}: {report.updated}, "
+        f"{'would create' if report.dry_run else 'created'}: {report.created}, "
+        f"unchanged: {report.unchanged}"
+    )
+    if report.dry_run:
+        lines.append("  dry run: nothing was changed")
+    return lines

@@ -103,7 +103,7 @@ async def sync_directory(
         settings = await load_event_settings(session, space_id)
     since = settings.last_sync_at or (now - FIRST_LOOKBACK)
     users, _ = await walk_directory(client)
-    records = await client.contacts.leave_records(since - timedelta(minutes=5), now)
+    records = await client.contacts.leave_records(since - timedelta(minutes=5))
     report = SyncReport(space_id, dry_run, len(users), len(records), 0, settings.guard_percent)
     try:
         async with db.transaction() as session:
@@ -134,15 +134,12 @@ async def _apply(
 ) -> None:
     space_id = report.space_id
     members = list(await session.scalars(select(Member).where(Member.space_id == space_id)))
-    bound = dict(
-        (
-            await session.execute(
-                select(Binding.member_id, Binding.userid).where(
-                    Binding.space_id == space_id, Binding.corp_id == corp_id
-                )
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(Binding.member_id, Binding.userid).where(
+            Binding.space_id == space_id, Binding.corp_id == corp_id
+        )
     )
+    bound = {member_id: userid for member_id, userid in rows}
     present = {u.userid for u in users}
     leave_reason = {r.userid: r.reason for r in records}
     report.active_members = sum(m.status == "active" for m in members)

@@ -56,7 +56,7 @@ async def emp_leave_records(call: Call) -> dict[str, Any]:
     matching = [
         r
         for r in call.state.leave_records.get(call.app.corp_id, [])
-        if r.leave_time >= start and (end is None or r.leave_time <= end)
+        if int(r.leave_time) >= start and (end is None or int(r.leave_time) <= end)
     ]
     page = matching[offset : offset + size]
     body: dict[str, Any] = {
