@@ -98,7 +98,7 @@ RULES = (
     ),
     Rule(
         "domain packages take the shared objects from dingbridge.context, never from the app",
-        ("accounts", "signin", "spaces", "doctor"),
+        ("accounts", "signin", "spaces", "doctor", "events"),
         ("dingbridge.app", "dingbridge.commands", "dingbridge.cli", "dingbridge.demo"),
     ),
 )

@@ -60,12 +60,13 @@ def register(app: typer.Typer) -> None:
         than the space's guard (default 10 %) of its members."""
         from dingbridge.dingtalk import DingTalkError
         from dingbridge.errors import DingbridgeError
-        from dingbridge.events.sync_run import describe, run_sync_command
+        from dingbridge.events.sync_run import describe
+        from dingbridge.server_runner import run_directory_sync
         from dingbridge.spaces.directory_import import DirectoryNotConfigured
 
         settings = load_settings(data_dir=data_dir, database_url=database_url)
         try:
-            report = run_sync_command(settings, space_id, dry_run=dry_run)
+            report = run_directory_sync(settings, space_id, dry_run=dry_run)
         except (DingbridgeError, DingTalkError, DirectoryNotConfigured) as exc:
             typer.echo(getattr(exc, "message", None) or str(exc), err=True)
             raise typer.Exit(1) from None

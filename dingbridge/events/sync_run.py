@@ -3,13 +3,10 @@ every member it disabled end (:func:`~dingbridge.signin.member_sessions.end_memb
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dingbridge.events.apply import ACTOR
-from dingbridge.settings import Settings
 from dingbridge.signin.member_sessions import end_member_sessions
 from dingbridge.spaces import audit
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
@@ -54,22 +51,6 @@ async def run_sync(
         for departure in report.departures:
             await end_member_sessions(context, space_id, departure.member_id, actor=actor)
     return report
-
-
-def run_sync_command(settings: Settings, space_id: int, *, dry_run: bool) -> SyncReport:
-    """``dingbridge member sync``: the server's context (database, the KV named by the
-    settings, so sessions end on the running servers too), one run, closed again."""
-    from dingbridge.app import create_app
-
-    async def main() -> SyncReport:
-        # One run: no Stream connections, no schedule in this process.
-        quiet = replace(settings, event_streams=False, directory_sync_hour=-1)
-        app = create_app(quiet, announce=lambda _message: None)
-        async with app.router.lifespan_context(app):
-            context: AppContext = app.state.context
-            return await run_sync(context, space_id, dry_run=dry_run, actor="cli")
-
-    return asyncio.run(main())
 
 
 def describe(report: SyncReport) -> list[str]:

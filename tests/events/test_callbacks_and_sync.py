@@ -26,7 +26,11 @@ __all__ = ["events_world"]
 async def use_http_push(world: EventsWorld) -> CallbackKeys:
     async with world.context.db.transaction() as session:
         _, keys = await save_event_settings(
-            session, world.context.secret_box, SPACE, mode="http", new_callback_keys=True,
+            session,
+            world.context.secret_box,
+            SPACE,
+            mode="http",
+            new_callback_keys=True,
             actor="test",
         )
     assert keys is not None
@@ -47,12 +51,17 @@ async def register(world: EventsWorld, keys: CallbackKeys) -> httpx.Response:
         )
 
 
-def signed(keys: CallbackKeys, body: dict[str, Any], **overrides: str) -> tuple[dict[str, str], bytes]:
+def signed(
+    keys: CallbackKeys, body: dict[str, Any], **overrides: str
+) -> tuple[dict[str, str], bytes]:
     crypto = CallbackCrypto(keys.token, keys.aes_key, overrides.pop("owner", FULL_APP.app_key))
     encrypt = crypto.encrypt(json.dumps(body))
     timestamp, nonce = overrides.get("timestamp", str(int(time.time() * 1000))), "nonceABC123"
-    query = {"signature": crypto.sign(timestamp, nonce, encrypt), "timestamp": timestamp,
-             "nonce": nonce}
+    query = {
+        "signature": crypto.sign(timestamp, nonce, encrypt),
+        "timestamp": timestamp,
+        "nonce": nonce,
+    }
     query.update({k: v for k, v in overrides.items() if k == "signature"})
     return query, json.dumps({"encrypt": encrypt}).encode()
 
@@ -73,7 +82,7 @@ async def test_pushed_leave_is_applied_and_answered_with_the_encrypted_success(
     assert registered.status_code == 200, registered.text
     sessions = await world.sign_in("user008")
     changes.user_leaves(world.sim.state, DEMO_CORP_ID, "user008")  # no loop: schedule below
-    await until(lambda: (await_member_disabled(world, "user008")))
+    await until(lambda: await_member_disabled(world, "user008"))
     assert await signed_in(world.context, SPACE, sessions[0]) is None
     outcomes = [d.outcome for d in world.sim.state.events.deliveries if d.channel == "http"]
     assert outcomes == ["ok"]
@@ -86,8 +95,12 @@ async def await_member_disabled(world: EventsWorld, userid: str) -> bool:
 async def test_forged_replayed_and_foreign_callbacks_are_refused(events_world: EventsWorld) -> None:
     world = events_world
     keys = await use_http_push(world)
-    leave = {"EventType": "user_leave_org", "eventId": "e1", "CorpId": DEMO_CORP_ID,
-             "userId": ["user009"]}
+    leave = {
+        "EventType": "user_leave_org",
+        "eventId": "e1",
+        "CorpId": DEMO_CORP_ID,
+        "userId": ["user009"],
+    }
     forged_query, body = signed(keys, leave, signature="0" * 40)
     assert (await post(world, forged_query, body)).status_code == 403
     other_owner, other_body = signed(keys, leave, owner="dingsomeoneelse0001")
@@ -112,8 +125,8 @@ async def test_userid_as_a_string_is_read_too(events_world: EventsWorld) -> None
     world = events_world
     keys = await use_http_push(world)
     query, body = signed(
-        keys, {"EventType": "user_leave_org", "BizId": "e2", "CorpId": DEMO_CORP_ID,
-               "UserId": "user010"},
+        keys,
+        {"EventType": "user_leave_org", "BizId": "e2", "CorpId": DEMO_CORP_ID, "UserId": "user010"},
     )
     assert (await post(world, query, body)).status_code == 200
     assert (await world.member("user010")).status == "disabled"
@@ -202,3 +215,34 @@ async def test_the_cli_dry_run_prints_the_diff_and_changes_nothing(
     assert "would disable: 马超 (user013)" in result.output
     assert "nothing was changed" in result.output
     assert await statuses(world) == before
+
+
+async def test_space_events_command_sets_the_mode_and_refuses_a_bad_one(
+    events_world: EventsWorld,
+) -> None:
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from dingbridge.cli import _register
+    from dingbridge.cli import app as cli_app
+    from dingbridge.spaces.event_settings import load_event_settings
+
+    if not cli_app.registered_groups:
+        _register()
+    world = events_world
+    base = ["space", "events", str(SPACE), "--data-dir", str(world.settings.data_dir)]
+    done = await asyncio.to_thread(
+        CliRunner().invoke, cli_app, [*base, "--mode", "http", "--new-callback-keys"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "events http" in done.output and "aes_key: " in done.output
+    bad = await asyncio.to_thread(CliRunner().invoke, cli_app, [*base, "--mode", "carrier-pigeon"])
+    assert bad.exit_code == 1 and "off, stream, http" in bad.output
+    async with world.context.db.session() as session:
+        stored = await load_event_settings(session, SPACE)
+    assert stored.mode == "http" and stored.has_aes_key
+    aes_key = done.output.split("aes_key: ", 1)[1].split()[0]
+    async with world.context.db.session() as session:
+        rows = list(await session.scalars(select(AuditEntry)))
+    assert all(aes_key not in json.dumps(r.details, ensure_ascii=False) for r in rows)

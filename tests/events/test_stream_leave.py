@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from dingbridge.events.apply import handle_event
@@ -98,7 +99,7 @@ async def test_an_event_is_applied_once_across_instances(events_world: EventsWor
 
 
 async def test_one_instance_holds_the_stream_and_a_standby_takes_over_when_it_dies(
-    events_world: EventsWorld,
+    events_world: EventsWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = events_world
     second = await world.add_instance()
@@ -114,7 +115,7 @@ async def test_one_instance_holds_the_stream_and_a_standby_takes_over_when_it_di
         async def dead_release(_app_key: str) -> None:
             return None
 
-        holder._release_lock = dead_release  # type: ignore[method-assign]
+        monkeypatch.setattr(holder, "_release_lock", dead_release)
         holder_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await holder_task
@@ -125,3 +126,27 @@ async def test_one_instance_holds_the_stream_and_a_standby_takes_over_when_it_di
         await sim_post(world, f"/_sim/corps/{DEMO_CORP_ID}/users/user007/leave")
         await until(lambda: no_sessions(world, "user007"))
     assert await signed_in(world.context, SPACE, sessions[0]) is None
+
+
+async def test_the_console_member_list_shows_when_and_why(events_world: EventsWorld) -> None:
+    from dingbridge.accounts.admins import create_admin
+    from tests.asgi_client import AsgiClient
+
+    world = events_world
+    event = DirectoryEvent("evt-console", "user_leave_org", DEMO_CORP_ID, ("user014",))
+    await handle_event(world.context, SPACE, event)
+    async with world.context.db.transaction() as session:
+        await create_admin(session, "admin", "correct horse battery", actor="test")
+    browser = AsgiClient(world.apps[0])
+    page = await browser.get("/admin/login")
+    await browser.post(
+        "/admin/login",
+        {"csrf_token": page.csrf(), "username": "admin", "password": "correct horse battery"},
+    )
+    members = await browser.get(f"/admin/spaces/{SPACE}/members")
+    assert members.status == 200
+    row = members.text.split("朱琳", 1)[1].split("</tr>", 1)[0]
+    assert "已停用" in row and "已在钉钉离职" in row
+    member = await world.member("user014")
+    assert member.disabled_at is not None
+    assert member.disabled_at.strftime("%Y-%m-%d %H:%M") in row
