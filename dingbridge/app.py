@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from dingbridge import __version__
 from dingbridge.accounts.setup_link import announce_setup_link_when_ready
 from dingbridge.context import AppContext
+from dingbridge.events.background import start_event_tasks, stop_event_tasks
 from dingbridge.keys import derive_key
 from dingbridge.kv import KV, create_kv
 from dingbridge.logs import AccessLogMiddleware
@@ -87,7 +88,9 @@ def create_app(
         if settings.migrate_on_start:
             await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
         retrying = await announce_setup_link_when_ready(context)
+        events = start_event_tasks(context)
         yield
+        await stop_event_tasks(events)
         if retrying is not None:
             retrying.cancel()
         await stop_imports()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import importlib.util
 import socket
 import sys
+from typing import TYPE_CHECKING
 
 from dingbridge.settings import Settings
+
+if TYPE_CHECKING:
+    from dingbridge.spaces.directory_sync import SyncReport
 
 
 def event_loop_choice(platform: str = sys.platform) -> str:
@@ -69,3 +73,24 @@ def run_server(settings: Settings, sock: socket.socket | None = None) -> None:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+
+
+def run_directory_sync(settings: Settings, space_id: int, *, dry_run: bool) -> SyncReport:
+    """``dingbridge member sync``: the server's context (database, the KV named by the
+    settings, so sessions end on the running servers too), one run, closed again."""
+    import asyncio
+    from dataclasses import replace
+
+    from dingbridge.app import create_app
+    from dingbridge.context import AppContext
+    from dingbridge.events.sync_run import run_sync
+
+    async def main() -> SyncReport:
+        # One run: no Stream connections, no schedule in this process.
+        quiet = replace(settings, event_streams=False, directory_sync_hour=-1)
+        app = create_app(quiet, announce=lambda _message: None)
+        async with app.router.lifespan_context(app):
+            context: AppContext = app.state.context
+            return await run_sync(context, space_id, dry_run=dry_run, actor="cli")
+
+    return asyncio.run(main())

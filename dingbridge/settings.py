@@ -110,6 +110,16 @@ class Settings:
     session_absolute: int = _setting(7 * 86400, "Member session lifetime, seconds.")
     migrate_on_start: bool = _setting(True, "Apply database migrations when the server starts.")
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
+    event_streams: bool = _setting(
+        True,
+        "Hold the DingTalk Stream-mode connection of every space whose events come by Stream "
+        "(with several instances, one holds each app's stream; the others stand by).",
+    )
+    directory_sync_hour: int = _setting(
+        3,
+        "Hour of the day (0-23, server time) of the nightly directory catch-up sync of spaces "
+        "that receive DingTalk events; -1 turns it off.",
+    )
 
     # ---------------------------------------------------------------- loading
     @classmethod
@@ -208,6 +218,8 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{name}: must be a positive number of seconds")
+        if not -1 <= self.directory_sync_hour <= 23:
+            problems.append("directory_sync_hour: must be an hour 0-23, or -1 for never")
         if self.admin_session_idle > self.admin_session_absolute:
             problems.append("admin_session_idle: longer than admin_session_absolute")
         if self.session_idle > self.session_absolute:

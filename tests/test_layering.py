@@ -104,7 +104,7 @@ RULES = (
     ),
     Rule(
         "domain packages take the shared objects from dingbridge.context, never from the app",
-        ("accounts", "signin", "spaces", "doctor", "gate", "oidc"),
+        ("accounts", "signin", "spaces", "doctor", "gate", "oidc", "events"),
         ("dingbridge.app", "dingbridge.commands", "dingbridge.cli", "dingbridge.demo"),
     ),
 )

@@ -46,4 +46,31 @@ def register(app: typer.Typer) -> None:
             f"{report.unchanged} unchanged"
         )
 
+    @member.command("sync")
+    def sync(
+        space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="Show what would change; change nothing."
+        ),
+        data_dir: Path | None = DataDirOption,
+        database_url: str | None = DatabaseUrlOption,
+    ) -> None:
+        """Catch up with the DingTalk directory: disable members who left (their sessions end),
+        update names, mobiles and emails. Stops, changing nothing, when it would disable more
+        than the space's guard (default 10 %) of its members."""
+        from dingbridge.dingtalk import DingTalkError
+        from dingbridge.errors import DingbridgeError
+        from dingbridge.events.sync_run import describe
+        from dingbridge.server_runner import run_directory_sync
+        from dingbridge.spaces.directory_import import DirectoryNotConfigured
+
+        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        try:
+            report = run_directory_sync(settings, space_id, dry_run=dry_run)
+        except (DingbridgeError, DingTalkError, DirectoryNotConfigured) as exc:
+            typer.echo(getattr(exc, "message", None) or str(exc), err=True)
+            raise typer.Exit(1) from None
+        for line in describe(report):
+            typer.echo(line)
+
     app.add_typer(member, name="member")

@@ -134,4 +134,41 @@ def register(app: typer.Typer) -> None:
         state = "on" if config.enabled else "off"
         typer.echo(f"space {space_id}: DingTalk sign-in {state}, corp {config.corp_id}")
 
+    @space.command("events")
+    def events(
+        space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+        mode: str | None = typer.Option(
+            None, "--mode", help="How DingTalk's directory events arrive: stream, http or off."
+        ),
+        new_callback_keys: bool = typer.Option(
+            False, "--new-callback-keys", help="Generate the HTTP push token and aes_key."
+        ),
+        guard: int | None = typer.Option(
+            None, "--guard", help="Stop a sync that would disable more than this % of members."
+        ),
+        data_dir: Path | None = DataDirOption,
+        database_url: str | None = DatabaseUrlOption,
+    ) -> None:
+        """Directory events for a space (people who leave lose access at once)."""
+        from dingbridge.errors import DingbridgeError, ValidationFailed
+        from dingbridge.spaces.headless import configure_events
+
+        settings = load_settings(data_dir=data_dir, database_url=database_url)
+        try:
+            result, keys = configure_events(
+                settings, space_id, mode=mode, guard=guard, new_callback_keys=new_callback_keys
+            )
+        except ValidationFailed as exc:
+            for name, text in exc.problems.items():
+                typer.echo(f"{name}: {text}", err=True)
+            raise typer.Exit(1) from None
+        except DingbridgeError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"space {space_id}: events {result.mode}, guard {result.guard_percent}%")
+        if keys is not None:  # shown once: paste into 事件订阅 → HTTP 推送
+            typer.echo(f"callback URL: {settings.external_url or ''}/{space_id}/dingtalk/events")
+            typer.echo(f"token: {keys.token}")
+            typer.echo(f"aes_key: {keys.aes_key}")
+
     app.add_typer(space, name="space")

@@ -123,9 +123,10 @@ class Caller:
         json_body: Any = None,
         token: Literal["app"] | str | None = "app",  # noqa: S107 - a mode, not a secret
         idempotent: bool = True,
+        query: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """``token``: "app" for the cached app token, a user token string, or None."""
-        call = self._prepare("api", method, path, None, None, json_body)
+        call = self._prepare("api", method, path, query, None, json_body)
         return await self._call(call, token, idempotent=idempotent)
 
     async def _call(

@@ -20,6 +20,7 @@ from dingbridge.dingtalk.api.contacts import Contacts
 from dingbridge.dingtalk.api.jsapi import Jsapi
 from dingbridge.dingtalk.api.messages import Messages
 from dingbridge.dingtalk.api.oauth import OAuth
+from dingbridge.dingtalk.api.stream_gateway import StreamTicket, open_connection
 from dingbridge.dingtalk.api.tokens import AppTokens
 from dingbridge.dingtalk.api.users import Users
 from dingbridge.dingtalk.caller import Caller, CallObserver, RetryPolicy
@@ -104,7 +105,12 @@ class DingTalkClient:
             api_version=api_version,
         )
         self.contacts = Contacts(self.caller)
+        self._app_secret = app_secret
         self.messages = Messages(self.caller, agent_id=agent_id)
+
+    async def open_event_stream(self) -> StreamTicket:
+        """Stream mode: the gateway's WebSocket endpoint and ticket for this app's events."""
+        return await open_connection(self.caller, self.app_key, self._app_secret)
 
     def __repr__(self) -> str:  # never show the secret
         return f"DingTalkClient(app_key={self.app_key!r}, api_version={self.api_version!r})"

@@ -73,12 +73,19 @@ async def unknown_path(request: Request) -> Response:
 
 
 def _routes() -> list[BaseRoute]:
-    from dingbridge.sim.handlers import jsapi, oauth_pages
+    from dingbridge.sim.handlers import (
+        directory_control,
+        jsapi,
+        leave_records,
+        oauth_pages,
+        stream,
+    )
 
     routes: list[BaseRoute] = []
     for module in (tokens, login, users, departments, messages, oauth, oauth_pages, jsapi):
         routes += module.ROUTES
-    routes += dashboard.ROUTES + control.ROUTES
+    routes += [*stream.ROUTES, *leave_records.ROUTES]
+    routes += dashboard.ROUTES + control.ROUTES + directory_control.ROUTES
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
     routes += [
         Route("/topapi/{rest:path}", unknown_topapi, methods=methods),

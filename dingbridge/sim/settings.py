@@ -26,6 +26,12 @@ class SimSettings:
     sns_timestamp_window: int = 60
     """Seconds a getuserinfo_bycode ``timestamp`` may differ from the simulator's clock."""
     request_log_size: int = 5000
+    callback_retries: int = 3
+    """HTTP event push: retries after a failed push (no answer, not the encrypted success)."""
+    callback_retry_interval: int = 1
+    """Seconds before the first retry of a failed push; each later retry waits twice as long."""
+    stream_ping_interval: int = 30
+    """Seconds between the Stream gateway's SYSTEM ``ping`` frames on an idle connection."""
 
     def update(self, values: dict[str, Any]) -> list[str]:
         """Apply known keys from ``values``; return problems (unknown keys, wrong types)."""

@@ -9,6 +9,7 @@ from typing import Any
 from dingbridge.sim.clock import SimClock
 from dingbridge.sim.credentials import CredentialStore, Kind
 from dingbridge.sim.defaults import default_fixture
+from dingbridge.sim.events import EventHub
 from dingbridge.sim.faults import FaultTable
 from dingbridge.sim.fixtures import parse_fixture
 from dingbridge.sim.records import App, Corp, User
@@ -35,6 +36,16 @@ class LogEntry:
             "peer": self.peer,
             "outcome": self.outcome,
         }
+
+
+@dataclass(frozen=True)
+class LeaveRecord:
+    userid: str
+    name: str
+    state_code: str
+    mobile: str
+    leave_time: float
+    reason: str = "oapi"
 
 
 @dataclass
@@ -86,6 +97,10 @@ class SimState:
         self.notify_counts: dict[tuple[str, str, int], int] = {}
         self.notify_seen: set[tuple[str, str, int, str]] = set()
         self._qps: dict[tuple[str, str], tuple[int, int]] = {}
+        self.events = EventHub(self)
+        """Event subscriptions: Stream connections, HTTP push URLs, deliveries."""
+        self.leave_records: dict[str, list[LeaveRecord]] = {}
+        """Per corp: who left and when (``GET /v1.0/contact/empLeaveRecords``)."""
         self.fixture: dict[str, Any] = {}
         self.load_fixture(fixture)
 

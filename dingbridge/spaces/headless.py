@@ -24,6 +24,7 @@ from dingbridge.spaces.dingtalk_settings import (
     reencrypt_all,
     save_dingtalk,
 )
+from dingbridge.spaces.event_settings import CallbackKeys, EventSettings, save_event_settings
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage import migrate
 from dingbridge.storage.db import Database
@@ -138,5 +139,29 @@ def reencrypt_secrets(settings: Settings) -> int:
 
     async def work(session: AsyncSession) -> int:
         return await reencrypt_all(session, box)
+
+    return run_in_transaction(settings, work)
+
+
+def configure_events(
+    settings: Settings,
+    space_id: int,
+    *,
+    mode: str | None,
+    guard: int | None,
+    new_callback_keys: bool,
+) -> tuple[EventSettings, CallbackKeys | None]:
+    box = SecretBox(secret_keys(settings))
+
+    async def work(session: AsyncSession) -> tuple[EventSettings, CallbackKeys | None]:
+        return await save_event_settings(
+            session,
+            box,
+            space_id,
+            mode=mode,
+            guard_percent=guard,
+            new_callback_keys=new_callback_keys,
+            actor=CLI_ACTOR,
+        )
 
     return run_in_transaction(settings, work)

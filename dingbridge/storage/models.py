@@ -84,6 +84,9 @@ class Member(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    """Why the member was disabled (e.g. "left the company in DingTalk")."""
 
 
 class DingTalkSettingsRow(Base):
@@ -104,6 +107,13 @@ class DingTalkSettingsRow(Base):
     # How a DingTalk user seen for the first time becomes a member: sms, dingtalk_mobile or
     # auto_provision (dingbridge.signin.binding_flow).
     binding_policy: Mapped[str] = mapped_column(String(16), default="sms", server_default="sms")
+    # How DingTalk's directory events reach this space: off, stream or http (callbacks signed
+    # with callback_token and encrypted with the aes_key, stored encrypted).
+    events_mode: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
+    callback_token: Mapped[str | None] = mapped_column(String(64))
+    callback_aes_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    sync_guard_percent: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

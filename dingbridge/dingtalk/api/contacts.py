@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from dingbridge.dingtalk.api.envelope import required_str, result_dict
@@ -14,7 +15,7 @@ from dingbridge.dingtalk.api.users import UserDetail
 from dingbridge.dingtalk.caller import Caller
 from dingbridge.dingtalk.errors import UnexpectedResponse
 
-__all__ = ["ROOT_DEPT_ID", "Contacts", "Department"]
+__all__ = ["ROOT_DEPT_ID", "Contacts", "Department", "LeaveRecord", "emp_leave_records"]
 
 ROOT_DEPT_ID = 1
 ORDER_FIELDS = ("entry_asc", "entry_desc", "modify_asc", "modify_desc", "custom")
@@ -30,6 +31,12 @@ class Department:
 class Contacts:
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
+
+    async def leave_records(
+        self, start: datetime, end: datetime | None = None
+    ) -> list[LeaveRecord]:
+        """Who left between ``start`` and ``end`` (``empLeaveRecords``, every page)."""
+        return await emp_leave_records(self._caller, start, end)
 
     async def listsub(
         self, dept_id: int = ROOT_DEPT_ID, *, language: str = "zh_CN"
@@ -116,3 +123,49 @@ class Contacts:
             if not result.get("has_more") or next_cursor is None:
                 return
             cursor = int(next_cursor)
+
+
+@dataclass(frozen=True)
+class LeaveRecord:
+    """One leaver from ``GET /v1.0/contact/empLeaveRecords`` (``leave_time`` ISO 8601)."""
+
+    userid: str
+    name: str
+    leave_time: str
+    reason: str = ""
+
+
+async def emp_leave_records(
+    caller: Caller, start: datetime, end: datetime | None = None, *, page_size: int = 50
+) -> list[LeaveRecord]:
+    """Everyone who left between ``start`` and ``end`` (all pages, 50 a page at most)."""
+    path = "/v1.0/contact/empLeaveRecords"
+    query = {"startTime": _iso(start), "maxResults": str(min(max(page_size, 1), 50))}
+    if end is not None:
+        query["endTime"] = _iso(end)
+    records: list[LeaveRecord] = []
+    token = "0"
+    while True:
+        data = await caller.api("GET", path, query={**query, "nextToken": token})
+        items = data.get("records")
+        if not isinstance(items, list):
+            raise UnexpectedResponse(f"DingTalk {path}: records is not a list", path=path)
+        records += [
+            LeaveRecord(
+                userid=required_str(item, "userId", path),
+                name=str(item.get("name", "")),
+                leave_time=str(item.get("leaveTime", "")),
+                reason=str(item.get("leaveReason", "")),
+            )
+            for item in items
+            if isinstance(item, dict)
+        ]
+        token = str(data.get("nextToken") or "")
+        if not token or not items:
+            return records
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

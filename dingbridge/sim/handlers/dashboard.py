@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from dingbridge.sim.handlers.directory_forms import directory_forms, event_log
 from dingbridge.sim.html_pages import page, table
 from dingbridge.sim.state import SimState
 
@@ -21,6 +22,9 @@ def _when(timestamp: float) -> str:
 async def dashboard(request: Request) -> Response:
     state: SimState = request.app.state.sim
     parts = ["<h1>钉钉模拟器</h1>"]
+    error = request.query_params.get("error")
+    if error:
+        parts.append(f'<p class="error">操作失败：{escape(error)}</p>')
     parts.append(
         f'<p class="muted">模拟时钟偏移 {state.clock.offset:.0f} 秒；'
         f"应用令牌有效期 {state.settings.token_lifetime} 秒；每应用每接口限流 "
@@ -45,6 +49,7 @@ async def dashboard(request: Request) -> Response:
             )
         )
         depts = {d.dept_id: d.name for d in corp.departments.values()}
+        parts.append(directory_forms(corp))
         parts.append("<h3>成员</h3>")
         parts.append(
             table(
@@ -72,6 +77,7 @@ async def dashboard(request: Request) -> Response:
             ],
         )
     )
+    parts.append(event_log(state))
     parts.append("<h2>已发送的工作通知</h2>")
     parts.append(
         table(

@@ -14,6 +14,13 @@ from fastapi import APIRouter
 
 
 def space_routers() -> tuple[APIRouter, ...]:
-    from dingbridge.web.space import bind, entry, in_client, oauth, oidc
+    from dingbridge.web.space import bind, entry, events, in_client, oauth, oidc
 
-    return (entry.router, in_client.router, oauth.router, bind.router, oidc.router)
+    return (
+        entry.router,
+        in_client.router,
+        oauth.router,
+        bind.router,
+        oidc.router,
+        events.router,
+    )
