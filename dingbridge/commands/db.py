@@ -7,12 +7,11 @@ from typing import Any, NoReturn
 
 import typer
 
-from dingbridge.settings import Settings, SettingsError, field_help
+from dingbridge.commands.options import settings_option
+from dingbridge.settings import ENV_PREFIX, Settings, SettingsError
 
-DataDirOption = typer.Option(None, "--data-dir", help=field_help("data_dir"), show_default=False)
-DatabaseUrlOption = typer.Option(
-    None, "--database-url", help=field_help("database_url"), show_default=False
-)
+DataDirOption = settings_option(Settings, "data_dir", env_prefix=ENV_PREFIX)
+DatabaseUrlOption = settings_option(Settings, "database_url", env_prefix=ENV_PREFIX)
 
 
 def load_settings(*, database: str | None = "create", **options: Any) -> Settings:

@@ -8,11 +8,12 @@ from typing import Any
 import typer
 
 from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, fail, load_settings
-from dingbridge.settings import field_help
+from dingbridge.commands.options import settings_option
+from dingbridge.settings import ENV_PREFIX, Settings
 
 
 def _option(name: str, flag: str) -> Any:
-    return typer.Option(None, flag, help=field_help(name), show_default=False)
+    return settings_option(Settings, name, env_prefix=ENV_PREFIX)
 
 
 def _member_group(app: typer.Typer) -> typer.Typer:
