@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from dingbridge.commands.options import settings_options
+from dingbridge.forwarder.settings import ForwarderSettings
 
 _PRECEDENCE = "Flags override DINGBRIDGE_FORWARD_* environment variables, which override --config."
 
@@ -46,39 +47,39 @@ def _settings(flags: dict[str, Any], config: str | None) -> Any:
         raise typer.Exit(2) from None
 
 
-def register(app: typer.Typer) -> None:
-    from dingbridge.forwarder.settings import ForwarderSettings
+FORWARD_HELP = f"Run the DingTalk API forwarder (port 888). {_PRECEDENCE}"
+NGINX_CONF_HELP = f"Print the equivalent nginx configuration. {_PRECEDENCE}"
 
-    @app.command("forward", help=f"Run the DingTalk API forwarder (port 888). {_PRECEDENCE}")
-    @settings_options(ForwarderSettings, FORWARD, env_prefix=ENV_PREFIX)
-    def forward(given: dict[str, Any], config: Config = None) -> None:
-        """Run the DingTalk API forwarder: a drop-in for the vendor guide's nginx (port 888)."""
-        import logging
 
-        from dingbridge.forwarder.server import run_forwarder
+@settings_options(ForwarderSettings, FORWARD, env_prefix=ENV_PREFIX)
+def forward(given: dict[str, Any], config: Config = None) -> None:
+    """Run the DingTalk API forwarder: a drop-in for the vendor guide's nginx (port 888)."""
+    import logging
 
-        settings = _settings(given, config)
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        run_forwarder(settings, echo=typer.echo)
+    from dingbridge.forwarder.server import run_forwarder
 
-    @app.command("nginx-conf", help=f"Print the equivalent nginx configuration. {_PRECEDENCE}")
-    @settings_options(ForwarderSettings, UPSTREAM, env_prefix=ENV_PREFIX)
-    def nginx_conf(
-        given: dict[str, Any],
-        nginx_access_log: Annotated[
-            str,
-            typer.Option(
-                "--access-log", help="nginx access_log path (query strings are never logged)."
-            ),
-        ] = "logs/dingbridge.log",
-        config: Config = None,
-    ) -> None:
-        """Print an nginx.conf equivalent to `dingbridge forward` (keepalive, HTTP/1.1, SNI)."""
-        from dingbridge.forwarder.nginx_conf import render_nginx_conf
+    settings = _settings(given, config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_forwarder(settings, echo=typer.echo)
 
-        settings = _settings(given, config)
-        try:
-            typer.echo(render_nginx_conf(settings, access_log=nginx_access_log), nl=False)
-        except ValueError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+
+@settings_options(ForwarderSettings, UPSTREAM, env_prefix=ENV_PREFIX)
+def nginx_conf(
+    given: dict[str, Any],
+    nginx_access_log: Annotated[
+        str,
+        typer.Option(
+            "--access-log", help="nginx access_log path (query strings are never logged)."
+        ),
+    ] = "logs/dingbridge.log",
+    config: Config = None,
+) -> None:
+    """Print an nginx.conf equivalent to `dingbridge forward` (keepalive, HTTP/1.1, SNI)."""
+    from dingbridge.forwarder.nginx_conf import render_nginx_conf
+
+    settings = _settings(given, config)
+    try:
+        typer.echo(render_nginx_conf(settings, access_log=nginx_access_log), nl=False)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None

@@ -41,23 +41,21 @@ OPTIONS = [
 ]
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("serve")
-    @settings_options(Settings, OPTIONS, env_prefix=ENV_PREFIX)
-    def serve(given: dict[str, Any]) -> None:
-        """Run the server: admin console at /admin/, each app space at /<id>/."""
-        from dingbridge.server_runner import PortInUse, listening_socket, run_server
+@settings_options(Settings, OPTIONS, env_prefix=ENV_PREFIX)
+def serve(given: dict[str, Any]) -> None:
+    """Run the server: admin console at /admin/, each app space at /<id>/."""
+    from dingbridge.server_runner import PortInUse, listening_socket, run_server
 
-        settings = load_settings(database=None, **given)
-        # The port first: nothing (data folder, secret key, migrations, setup link) for a
-        # server that cannot listen.
-        try:
-            sock = listening_socket(settings.host, settings.port)
-        except PortInUse as exc:
-            fail(settings, PORT_IN_USE, {"host": exc.host, "port": exc.port, "reason": exc.reason})
-        try:
-            check_database_or_exit(settings)
-        except typer.Exit:
-            sock.close()
-            raise
-        run_server(settings, sock)
+    settings = load_settings(database=None, **given)
+    # The port first: nothing (data folder, secret key, migrations, setup link) for a
+    # server that cannot listen.
+    try:
+        sock = listening_socket(settings.host, settings.port)
+    except PortInUse as exc:
+        fail(settings, PORT_IN_USE, {"host": exc.host, "port": exc.port, "reason": exc.reason})
+    try:
+        check_database_or_exit(settings)
+    except typer.Exit:
+        sock.close()
+        raise
+    run_server(settings, sock)
