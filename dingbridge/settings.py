@@ -1,9 +1,9 @@
-"""Server settings, declared once.
+"""Server settings, declared once (:func:`dingbridge.setting_fields.setting`: type, default,
+help, environment variable; the CLI options are generated from them).
 
-Every setting is a field of :class:`Settings` with its help text in the field metadata. Values
-come from, in order: command-line options, environment variables (``DINGBRIDGE_<NAME>``), the
-defaults below. :meth:`Settings.validate` returns every problem at once so ``serve`` and
-``doctor`` can list them all.
+Values come from, in order: command-line options, environment variables
+(``DINGBRIDGE_<NAME>``), the defaults below. :meth:`Settings.validate` returns every problem at
+once so ``serve`` and ``doctor`` can list them all.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import dataclasses
 import ipaddress
 import os
 import secrets
-import types
-import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dingbridge.setting_fields import declared, environment, find, merge, setting
 
 ENV_PREFIX = "DINGBRIDGE_"
 SECRET_KEY_FILE = "secret.key"
@@ -28,94 +28,108 @@ DEFAULT_JSAPI_URL = "https://g.alicdn.com/dingding/dingtalk-jsapi/3.1.0/dingtalk
 LANGUAGES = ("zh_CN", "en")
 
 
-def _setting(default: Any, help_text: str) -> Any:
-    return field(default=default, metadata={"help": help_text})
-
-
 @dataclass(frozen=True)
 class Settings:
-    host: str = _setting("127.0.0.1", "Address to listen on.")
-    port: int = _setting(8000, "Port to listen on.")
-    data_dir: Path = _setting(  # noqa: RUF009 (Path is immutable)
-        Path("./data"), "Data folder: SQLite database, secret key, uploads."
+    host: str = setting("127.0.0.1", "Address to listen on.")
+    port: int = setting(8000, "Port to listen on.")
+    data_dir: Path = setting(  # noqa: RUF009 (Path is immutable)
+        Path("./data"), "Data folder: SQLite database, secret key, uploads.", metavar="DIR"
     )
-    database_url: str | None = _setting(
+    database_url: str | None = setting(
         None,
         "Database URL: sqlite:///path/to.db or postgresql://user@host/db "
         "(default: dingbridge.db in the data folder).",
+        metavar="URL",
     )
-    kv_url: str | None = _setting(
+    kv_url: str | None = setting(
         None,
         "Redis URL for sessions, codes, caches and rate limits shared by several instances "
         "(default: in-process).",
+        metavar="URL",
     )
-    external_url: str | None = _setting(
+    external_url: str | None = setting(
         None,
         "The URL users reach this server at, e.g. https://apps.example.com "
         "(used for the addresses pasted into DingTalk; default: taken from each request).",
+        metavar="URL",
     )
-    secret_key: str | None = _setting(
+    secret_key: str | None = setting(
         None,
         "Key for encrypting AppSecrets and signing tokens (default: generated into "
         "<data folder>/secret.key at first start).",
+        cli=False,
     )
-    dingtalk_api: str = _setting("https://api.dingtalk.com", "DingTalk new-style API host.")
-    dingtalk_oapi: str = _setting("https://oapi.dingtalk.com", "DingTalk old-style API host.")
-    dingtalk_login: str = _setting("https://login.dingtalk.com", "DingTalk OAuth login page host.")
-    jsapi_url: str = _setting(
-        DEFAULT_JSAPI_URL, "URL of DingTalk's JSAPI script (dingtalk.open.js)."
+    dingtalk_api: str = setting(
+        "https://api.dingtalk.com", "DingTalk new-style API host.", metavar="URL"
     )
-    development: bool = _setting(
-        False, "Development mode: enables the console SMS sender and developer pages."
+    dingtalk_oapi: str = setting(
+        "https://oapi.dingtalk.com", "DingTalk old-style API host.", metavar="URL"
     )
-    sms_config: Path | None = _setting(  # noqa: RUF009 (None default)
+    dingtalk_login: str = setting(
+        "https://login.dingtalk.com", "DingTalk OAuth login page host.", metavar="URL"
+    )
+    jsapi_url: str = setting(
+        DEFAULT_JSAPI_URL, "URL of DingTalk's JSAPI script (dingtalk.open.js).", metavar="URL"
+    )
+    development: bool = setting(
+        False,
+        "Development mode: enables the console SMS sender and developer pages.",
+        flag="--development/--production",
+    )
+    sms_config: Path | None = setting(  # noqa: RUF009 (None default)
         None,
         "JSON or YAML file with the SMS sender settings for verification codes (docs/sms.md); "
         "default: the console sender in development mode, none otherwise.",
+        cli=False,
     )
-    forwarder: bool = _setting(
+    forwarder: bool = setting(
         False,
         "Also serve the DingTalk API forwarder routes (/api-dingtalk-com/, /oapi-dingtalk-com/), "
         "so one deployment forwards for others.",
     )
-    forwarder_source_address: str | None = _setting(
+    forwarder_source_address: str | None = setting(
         None,
         "With --forwarder: the local IP the forwarded calls leave from (default: the system's "
         "choice).",
+        metavar="IP",
     )
-    forward_token: str | None = _setting(
+    forwarder_caller_token: str | None = setting(
         None,
-        "Caller token this server sends (X-Dingbridge-Token) to a token-protected "
-        "`dingbridge forward` named in a space's 钉钉API转发地址; set it by environment "
-        "(DINGBRIDGE_FORWARD_TOKEN), not on the command line.",
+        "With --forwarder: the X-Dingbridge-Token callers of this server's forwarder must send "
+        "(default: none required). Environment only.",
+        cli=False,
+        env_aliases=("DINGBRIDGE_FORWARDER_TOKEN",),
     )
-    forwarder_token: str | None = _setting(
-        None,
-        "With --forwarder: the X-Dingbridge-Token callers must send (default: none required); "
-        "set it by environment (DINGBRIDGE_FORWARDER_TOKEN).",
-    )
-    forwarder_allow: str | None = _setting(
+    forwarder_allow: str | None = setting(
         None,
         "With --forwarder: comma-separated CIDRs of the callers allowed (default: everyone).",
+        metavar="CIDR,...",
     )
-    language: str = _setting("zh_CN", "Default language of the pages: zh_CN or en.")
-    timezone: str | None = _setting(
+    forward_address_token: str | None = setting(
+        None,
+        "The X-Dingbridge-Token this server sends to a token-protected `dingbridge forward` "
+        "named in a space's 钉钉API转发地址 (forward address). Environment only.",
+        cli=False,
+        env_aliases=("DINGBRIDGE_FORWARD_TOKEN",),
+    )
+    language: str = setting("zh_CN", "Default language of the pages: zh_CN or en.")
+    timezone: str | None = setting(
         None,
         "IANA time zone the console shows times in, e.g. Asia/Shanghai (default: the "
         "server's local time zone).",
     )
-    admin_session_idle: int = _setting(7200, "Admin console session idle timeout, seconds.")
-    admin_session_absolute: int = _setting(43200, "Admin console session lifetime, seconds.")
-    session_idle: int = _setting(8 * 3600, "Member session idle timeout, seconds.")
-    session_absolute: int = _setting(7 * 86400, "Member session lifetime, seconds.")
-    migrate_on_start: bool = _setting(True, "Apply database migrations when the server starts.")
-    log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
-    event_streams: bool = _setting(
+    admin_session_idle: int = setting(7200, "Admin console session idle timeout, seconds.")
+    admin_session_absolute: int = setting(43200, "Admin console session lifetime, seconds.")
+    session_idle: int = setting(8 * 3600, "Member session idle timeout, seconds.")
+    session_absolute: int = setting(7 * 86400, "Member session lifetime, seconds.")
+    migrate_on_start: bool = setting(True, "Apply database migrations when the server starts.")
+    log_level: str = setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
+    event_streams: bool = setting(
         True,
         "Hold the DingTalk Stream-mode connection of every space whose events come by Stream "
         "(with several instances, one holds each app's stream; the others stand by).",
     )
-    directory_sync_hour: int = _setting(
+    directory_sync_hour: int = setting(
         3,
         "Hour of the day (0-23, server time) of the nightly directory catch-up sync of spaces "
         "that receive DingTalk events; -1 turns it off.",
@@ -132,29 +146,14 @@ class Settings:
         """
         options = options or {}
         environ = os.environ if environ is None else environ
-        hints = typing.get_type_hints(cls)
-        values: dict[str, Any] = {}
-        problems: list[str] = []
-        for f in dataclasses.fields(cls):
-            if options.get(f.name) is not None:
-                values[f.name] = options[f.name]
-                continue
-            raw = environ.get(env_name(f.name))
-            if raw is None or raw == "":
-                continue
-            try:
-                values[f.name] = _parse(hints[f.name], raw)
-            except ValueError as exc:
-                problems.append(f"{env_name(f.name)}: {exc}")
-        unknown = set(options) - {f.name for f in dataclasses.fields(cls)}
+        unknown = set(options) - {item.name for item in declared(cls)}
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        values, problems = merge(
+            cls, [environment(cls, ENV_PREFIX, environ), ("--{name}", dict(options))]
+        )
         if problems:
             raise SettingsError(problems)
-        if "data_dir" in values:
-            values["data_dir"] = Path(values["data_dir"])
-        if values.get("sms_config") is not None:
-            values["sms_config"] = Path(values["sms_config"])
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
@@ -272,30 +271,7 @@ def env_name(name: str) -> str:
 
 def field_help(name: str) -> str:
     """The help text of a setting, for CLI options."""
-    for f in dataclasses.fields(Settings):
-        if f.name == name:
-            return f"{f.metadata['help']} (env: {env_name(name)})"
-    raise KeyError(name)
-
-
-def _parse(hint: Any, raw: str) -> Any:
-    if isinstance(hint, types.UnionType):
-        hint = next(a for a in typing.get_args(hint) if a is not type(None))
-    if hint is bool:
-        low = raw.strip().lower()
-        if low in ("1", "true", "yes", "on"):
-            return True
-        if low in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"{raw!r} is not a yes/no value (use 1/0, true/false)")
-    if hint is int:
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError(f"{raw!r} is not a whole number") from None
-    if hint is Path:
-        return Path(raw)
-    return raw
+    return f"{find(Settings, name).spec.help} (env: {env_name(name)})"
 
 
 # -------------------------------------------------------------------- secret keys

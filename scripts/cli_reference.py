@@ -33,9 +33,8 @@ def _commands(group: Any, prefix: list[str]) -> list[list[str]]:
 
 def render() -> str:
     os.environ.update({"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
-    from dingbridge.cli import _register, app
+    from dingbridge.cli import app
 
-    _register()
     root = typer.main.get_command(app)
     runner = CliRunner()
     parts = [

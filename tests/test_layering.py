@@ -74,10 +74,11 @@ RULES = (
         allowed=("dingbridge.dingtalk", "dingbridge.redact"),
     ),
     Rule(
-        "the forwarder imports nothing of dingbridge but itself and redact",
+        "the forwarder imports nothing of dingbridge but itself, redact and the settings "
+        "declarations (both standard library only)",
         ("forwarder",),
         ("dingbridge",),
-        allowed=("dingbridge.forwarder", "dingbridge.redact"),
+        allowed=("dingbridge.forwarder", "dingbridge.redact", "dingbridge.setting_fields"),
     ),
     Rule(
         "the message catalogs serve every layer, so they import none",
@@ -106,6 +107,13 @@ RULES = (
         "domain packages take the shared objects from dingbridge.context, never from the app",
         ("accounts", "signin", "spaces", "doctor", "gate", "oidc", "events"),
         ("dingbridge.app", "dingbridge.commands", "dingbridge.cli", "dingbridge.demo"),
+    ),
+    Rule(
+        "the settings declarations serve every layer, the forwarder included: standard "
+        "library only",
+        ("setting_fields",),
+        ("dingbridge", *FRAMEWORKS, *STORAGE_LIBRARIES, "typer", "click", "pydantic"),
+        allowed=("dingbridge.setting_fields",),
     ),
 )
 

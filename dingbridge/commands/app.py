@@ -17,10 +17,6 @@ cli = typer.Typer(
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(cli, name="app")
-
-
 # -- apps: create, list, delete, rotate-secret ---------------------------------------------------
 
 T = TypeVar("T")

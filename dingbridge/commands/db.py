@@ -7,12 +7,17 @@ from typing import Any, NoReturn
 
 import typer
 
-from dingbridge.settings import Settings, SettingsError, field_help
+from dingbridge.commands.options import settings_option
+from dingbridge.settings import ENV_PREFIX, Settings, SettingsError
 
-DataDirOption = typer.Option(None, "--data-dir", help=field_help("data_dir"), show_default=False)
-DatabaseUrlOption = typer.Option(
-    None, "--database-url", help=field_help("database_url"), show_default=False
-)
+
+def server_option(name: str) -> Any:
+    """The option of a server setting (declared in dingbridge/settings.py), not given: None."""
+    return settings_option(Settings, name, env_prefix=ENV_PREFIX)
+
+
+DataDirOption = server_option("data_dir")
+DatabaseUrlOption = server_option("database_url")
 
 
 def load_settings(*, database: str | None = "create", **options: Any) -> Settings:
@@ -62,19 +67,17 @@ def check_database_or_exit(settings: Settings, *, create: bool = True) -> None:
         fail(settings, problem.template, problem.params)
 
 
-def register(app: typer.Typer) -> None:
-    db = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
-    @db.command("upgrade")
-    def upgrade(
-        data_dir: Path | None = DataDirOption,
-        database_url: str | None = DatabaseUrlOption,
-    ) -> None:
-        """Apply the database migrations (the server also does this when it starts)."""
-        from dingbridge.storage.migrate import upgrade as run_upgrade
 
-        settings = load_settings(data_dir=data_dir, database_url=database_url)
-        revision = run_upgrade(settings.effective_database_url)
-        typer.echo(f"database at revision {revision}")
+@cli.command("upgrade")
+def upgrade(
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Apply the database migrations (the server also does this when it starts)."""
+    from dingbridge.storage.migrate import upgrade as run_upgrade
 
-    app.add_typer(db, name="db")
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    revision = run_upgrade(settings.effective_database_url)
+    typer.echo(f"database at revision {revision}")

@@ -1,4 +1,4 @@
-"""``dingbridge member import SPACE FILE.csv``."""
+"""``dingbridge member import SPACE FILE`` and ``member import-dingtalk SPACE``."""
 
 from __future__ import annotations
 
@@ -6,71 +6,135 @@ from pathlib import Path
 
 import typer
 
-from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, load_settings
+from dingbridge.commands.db import (
+    DatabaseUrlOption,
+    DataDirOption,
+    load_settings,
+    server_option,
+)
 
-CsvFileArgument = typer.Argument(..., exists=True, dir_okay=False, help="CSV file.")
+CsvFileArgument = typer.Argument(
+    ..., exists=True, dir_okay=False, metavar="FILE", help="CSV file (UTF-8 or GBK)."
+)
 
 
-def register(app: typer.Typer) -> None:
-    member = typer.Typer(help="Members of app spaces.", no_args_is_help=True)
+cli = typer.Typer(help="Members of app spaces.", no_args_is_help=True)
 
-    @member.command("import")
-    def import_(
-        space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
-        file: Path = CsvFileArgument,
-        data_dir: Path | None = DataDirOption,
-        database_url: str | None = DatabaseUrlOption,
-    ) -> None:
-        """Import members from a CSV file (UTF-8 or GBK); all rows or none."""
-        from dingbridge.errors import DingbridgeError, ValidationFailed
-        from dingbridge.spaces.csv_import import CsvImportFailed
-        from dingbridge.spaces.headless import import_members_file
 
-        settings = load_settings(data_dir=data_dir, database_url=database_url)
-        try:
-            report = import_members_file(settings, space_id, file)
-        except CsvImportFailed as exc:
-            typer.echo("Nothing was imported. Fix these lines and import again:", err=True)
-            for problem in exc.report.problems:
-                typer.echo(f"  line {problem.line}: {problem.text}", err=True)
-            raise typer.Exit(1) from None
-        except ValidationFailed as exc:
-            for name, text in exc.problems.items():
-                typer.echo(f"{name}: {text}", err=True)
-            raise typer.Exit(1) from None
-        except DingbridgeError as exc:
-            typer.echo(exc.message, err=True)
-            raise typer.Exit(1) from None
+@cli.command("import")
+def import_(
+    space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+    file: Path = CsvFileArgument,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Import members from a CSV file (UTF-8 or GBK); all rows or none."""
+    from dingbridge.errors import DingbridgeError, ValidationFailed
+    from dingbridge.spaces.csv_import import CsvImportFailed
+    from dingbridge.spaces.headless import import_members_file
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        report = import_members_file(settings, space_id, file)
+    except CsvImportFailed as exc:
+        typer.echo("Nothing was imported. Fix these lines and import again:", err=True)
+        for problem in exc.report.problems:
+            typer.echo(f"  line {problem.line}: {problem.text}", err=True)
+        raise typer.Exit(1) from None
+    except ValidationFailed as exc:
+        for name, text in exc.problems.items():
+            typer.echo(f"{name}: {text}", err=True)
+        raise typer.Exit(1) from None
+    except DingbridgeError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{report.rows} rows: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
+
+
+@cli.command("import-dingtalk")
+def import_dingtalk(
+    space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+    dingtalk_api: str | None = server_option("dingtalk_api"),
+    dingtalk_oapi: str | None = server_option("dingtalk_oapi"),
+) -> None:
+    """Import members from the space's DingTalk directory (re-runnable, never duplicates).
+
+    Users DingTalk shows without a mobile are listed, not imported."""
+    from dingbridge.dingtalk import DingTalkError
+    from dingbridge.errors import DingbridgeError
+    from dingbridge.spaces.directory_import import (
+        DirectoryNotConfigured,
+        ImportProgress,
+        import_dingtalk_directory,
+    )
+
+    settings = load_settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        dingtalk_api=dingtalk_api,
+        dingtalk_oapi=dingtalk_oapi,
+    )
+
+    def show(p: ImportProgress) -> None:
+        if p.phase == "walking":
+            typer.echo(
+                f"departments {p.departments_done}/{p.departments_found}, "
+                f"users seen {p.users_seen}",
+                err=True,
+            )
+
+    try:
+        report = import_dingtalk_directory(settings, space_id, progress=show)
+    except (DingbridgeError, DirectoryNotConfigured) as exc:
+        typer.echo(getattr(exc, "message", str(exc)), err=True)
+        raise typer.Exit(1) from None
+    except DingTalkError as exc:
+        typer.echo(f"DingTalk: {exc}\n{exc.explanation_en}", err=True)
+        raise typer.Exit(1) from None
+    p = report.progress
+    typer.echo(
+        f"{p.users_seen} DingTalk users in {p.departments_done} departments: "
+        f"{p.created} created, {p.updated} updated, {p.unchanged} unchanged, "
+        f"{p.skipped_without_mobile} without a mobile, "
+        f"{p.skipped_invalid_mobile} with an invalid mobile, {p.conflicts} conflicts"
+    )
+    if report.without_mobile:
         typer.echo(
-            f"{report.rows} rows: {report.added} added, {report.updated} updated, "
-            f"{report.unchanged} unchanged"
+            "Not imported, DingTalk showed no mobile (grant the app the 企业员工手机号信息 "
+            "field permission: 权限管理 → search 企业员工手机号信息 → 开通):"
         )
+    for skipped in report.skipped:
+        typer.echo(f"  {skipped.userid}\t{skipped.name}\t{skipped.reason}")
 
-    @member.command("sync")
-    def sync(
-        space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
-        dry_run: bool = typer.Option(
-            False, "--dry-run", help="Show what would change; change nothing."
-        ),
-        data_dir: Path | None = DataDirOption,
-        database_url: str | None = DatabaseUrlOption,
-    ) -> None:
-        """Catch up with the DingTalk directory: disable members who left (their sessions end),
-        update names, mobiles and emails. Stops, changing nothing, when it would disable more
-        than the space's guard (default 10 %) of its members."""
-        from dingbridge.dingtalk import DingTalkError
-        from dingbridge.errors import DingbridgeError
-        from dingbridge.events.sync_run import describe
-        from dingbridge.server_runner import run_directory_sync
-        from dingbridge.spaces.directory_import import DirectoryNotConfigured
 
-        settings = load_settings(data_dir=data_dir, database_url=database_url)
-        try:
-            report = run_directory_sync(settings, space_id, dry_run=dry_run)
-        except (DingbridgeError, DingTalkError, DirectoryNotConfigured) as exc:
-            typer.echo(getattr(exc, "message", None) or str(exc), err=True)
-            raise typer.Exit(1) from None
-        for line in describe(report):
-            typer.echo(line)
+@cli.command("sync")
+def sync(
+    space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would change; change nothing."
+    ),
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Catch up with the DingTalk directory: disable members who left (their sessions end),
+    update names, mobiles and emails. Stops, changing nothing, when it would disable more
+    than the space's guard (default 10 %) of its members."""
+    from dingbridge.dingtalk import DingTalkError
+    from dingbridge.errors import DingbridgeError
+    from dingbridge.events.sync_run import describe
+    from dingbridge.server_runner import run_directory_sync
+    from dingbridge.spaces.directory_import import DirectoryNotConfigured
 
-    app.add_typer(member, name="member")
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        report = run_directory_sync(settings, space_id, dry_run=dry_run)
+    except (DingbridgeError, DingTalkError, DirectoryNotConfigured) as exc:
+        typer.echo(getattr(exc, "message", None) or str(exc), err=True)
+        raise typer.Exit(1) from None
+    for line in describe(report):
+        typer.echo(line)

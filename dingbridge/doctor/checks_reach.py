@@ -44,9 +44,9 @@ def _not_dingtalk(config: DoctorConfig, host: str, exc: DingTalkError) -> CheckR
             "or the wrong one.",
         )
         fix = Text(
-            "在本服务器上设置环境变量 DINGBRIDGE_FORWARD_TOKEN 为转发服务 --token-file 中的令牌，"
-            "然后重启本服务器。",
-            "Set DINGBRIDGE_FORWARD_TOKEN on this server to the token in the forwarder's "
+            "在本服务器上设置环境变量 DINGBRIDGE_FORWARD_ADDRESS_TOKEN 为转发服务 "
+            "--token-file 中的令牌，然后重启本服务器。",
+            "Set DINGBRIDGE_FORWARD_ADDRESS_TOKEN on this server to the token in the forwarder's "
             "--token-file, then restart this server.",
         )
     elif forwarded and status == 403 and exc.errcode is None and exc.code is None:

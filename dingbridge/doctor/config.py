@@ -36,7 +36,7 @@ class DoctorConfig:
     api_version: str = "v2"
     forward_url: str | None = None
     forward_token: str | None = field(default=None, repr=False)
-    """The caller token of a token-protected forwarder (the server's ``forward_token``)."""
+    """The caller token of a token-protected forwarder (the server's ``forward_address_token``)."""
     enabled: bool = True
     dingtalk_api: str = "https://api.dingtalk.com"
     dingtalk_oapi: str = "https://oapi.dingtalk.com"

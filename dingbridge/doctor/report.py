@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text as RichText
 
 from dingbridge.doctor.results import Status, summary
@@ -42,6 +44,16 @@ def reports_json(reports: Sequence[SpaceReport], *, database: str | None = None)
     return json.dumps(body, ensure_ascii=False, indent=2)
 
 
+def _labelled(label: str, body: str) -> Table:
+    """``原因: …`` at five columns in, the body's wrapped lines lined up after the label."""
+    grid = Table.grid()
+    grid.add_column(width=5, no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("", RichText(label, style="bold"), RichText(body))
+    return grid
+
+
 def print_reports(reports: Sequence[SpaceReport], console: Console, language: str) -> None:
     labels = _LABELS["en" if language.startswith("en") else "zh_CN"]
     for report in reports:
@@ -52,19 +64,20 @@ def print_reports(reports: Sequence[SpaceReport], console: Console, language: st
         )
         for number, result in enumerate(report.results, start=1):
             mark, style = _MARKS[result.status]
-            line = RichText(f"  {mark} ", style=style)
+            line = RichText(f"{mark} ", style=style)
             line.append(f"{number}. {result.title(language)}")
             if result.status is Status.SKIP and result.cause:
                 line.append(f"  ({result.cause.in_language(language)})", style="dim")
-            console.print(line)
+            # Padding, not leading spaces: a line wrapped by the terminal keeps the indent.
+            console.print(Padding(line, (0, 0, 0, 2), expand=False))
             if result.status in (Status.FAIL, Status.WARN):
                 for key, text in (("cause", result.cause), ("fix", result.fix)):
                     if text is None:
                         continue
-                    body = text.in_language(language).replace("\n", "\n      ")
-                    console.print(
-                        RichText(f"     {labels[key]}: ", style="bold").append(body, style="")
-                    )
+                    label = f"{labels[key]}: "
+                    console.print(_labelled(label, text.in_language(language)))
                 if result.detail:
-                    console.print(RichText(f"     {result.detail}", style="dim"))
+                    console.print(
+                        Padding(RichText(result.detail, style="dim"), (0, 0, 0, 5), expand=False)
+                    )
         console.print()

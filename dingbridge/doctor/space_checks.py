@@ -113,7 +113,7 @@ def doctor_config_for(
         app_secret=secret,
         api_version=stored.api_version,
         forward_url=stored.forward_url,
-        forward_token=settings.forward_token,
+        forward_token=settings.forward_address_token,
         enabled=stored.enabled,
         dingtalk_api=settings.dingtalk_api,
         dingtalk_oapi=settings.dingtalk_oapi,

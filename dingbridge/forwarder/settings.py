@@ -10,11 +10,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from dingbridge.setting_fields import declared, environment, merge, setting
 
 ENV_PREFIX = "DINGBRIDGE_FORWARD_"
 DEFAULT_OAPI = "https://oapi.dingtalk.com"
@@ -77,59 +79,64 @@ class Upstream:
         )
 
 
-def _meta(help_text: str, env: bool = True) -> dict[str, Any]:
-    return {"help": help_text, "env": env}
-
-
 @dataclass(frozen=True, slots=True)
 class ForwarderSettings:
-    """Everything ``dingbridge forward`` can be told. Field metadata carries the help text."""
+    """Everything ``dingbridge forward`` can be told, each declared once with
+    :func:`~dingbridge.setting_fields.setting` (help, ``DINGBRIDGE_FORWARD_<NAME>``, flag)."""
 
-    listen: str = field(default="0.0.0.0:888", metadata=_meta("Address to listen on, HOST:PORT."))
-    oapi: str = field(
-        default=DEFAULT_OAPI, metadata=_meta("Upstream for /oapi-dingtalk-com/ and /.")
+    listen: str = setting("0.0.0.0:888", "Address to listen on, HOST:PORT.", metavar="HOST:PORT")
+    oapi: str = setting(DEFAULT_OAPI, "Upstream for /oapi-dingtalk-com/ and /.", metavar="URL")
+    api: str = setting(DEFAULT_API, "Upstream for /api-dingtalk-com/.", metavar="URL")
+    source_address: str | None = setting(
+        None,
+        "Local IP the forwarded calls leave from (the whitelisted one; default: the system's "
+        "choice).",
+        metavar="IP",
     )
-    api: str = field(default=DEFAULT_API, metadata=_meta("Upstream for /api-dingtalk-com/."))
-    source_address: str | None = field(
-        default=None, metadata=_meta("Local IP that outgoing connections are bound to.")
+    token: str | None = setting(
+        None,
+        f"Callers must send this value in {TOKEN_HEADER} (prefer --token-file: a flag shows in "
+        "the process list).",
     )
-    token: str | None = field(
-        default=None, metadata=_meta(f"Callers must send this value in {TOKEN_HEADER}.")
+    token_file: str | None = setting(
+        None, "File holding the caller token (first line).", metavar="FILE"
     )
-    token_file: str | None = field(
-        default=None, metadata=_meta("File holding the caller token (first line).")
+    allow: tuple[str, ...] = setting(
+        (),
+        "Peer CIDRs allowed to call (repeatable; default: everyone).",
+        metavar="CIDR",
     )
-    allow: tuple[str, ...] = field(
-        default=(), metadata=_meta("Peer CIDRs allowed to call (default: everyone).")
+    ca_file: str | None = setting(
+        None,
+        "CA bundle used to verify upstream TLS (default: the system store).",
+        metavar="FILE",
     )
-    ca_file: str | None = field(
-        default=None, metadata=_meta("CA bundle used to verify upstream TLS (default: system).")
+    workers: int = setting(1, "Worker processes (Linux: SO_REUSEPORT).")
+    connect_timeout: float = setting(5.0, "Upstream connect+TLS seconds.", metavar="SECONDS")
+    read_timeout: float = setting(30.0, "Seconds the upstream may stay silent.", metavar="SECONDS")
+    write_timeout: float = setting(30.0, "Seconds a request write may stall.", metavar="SECONDS")
+    pool_timeout: float = setting(5.0, "Seconds to wait for a pool slot.", metavar="SECONDS")
+    pool_size: int = setting(128, "Max connections per upstream.")
+    idle_timeout: float = setting(
+        30.0, "Close idle upstream connections after this many seconds.", metavar="SECONDS"
     )
-    workers: int = field(default=1, metadata=_meta("Worker processes (Linux: SO_REUSEPORT)."))
-    connect_timeout: float = field(default=5.0, metadata=_meta("Upstream connect+TLS seconds."))
-    read_timeout: float = field(
-        default=30.0, metadata=_meta("Seconds the upstream may stay silent.")
+    client_timeout: float = setting(
+        75.0, "Close idle client connections after this many seconds.", metavar="SECONDS"
     )
-    write_timeout: float = field(default=30.0, metadata=_meta("Seconds a request write may stall."))
-    pool_timeout: float = field(default=5.0, metadata=_meta("Seconds to wait for a pool slot."))
-    pool_size: int = field(default=128, metadata=_meta("Max connections per upstream."))
-    idle_timeout: float = field(
-        default=30.0, metadata=_meta("Close idle upstream connections after.")
+    max_body_bytes: int = setting(
+        32 * 1024 * 1024, "Largest request body accepted (413 beyond).", metavar="BYTES"
     )
-    client_timeout: float = field(
-        default=75.0, metadata=_meta("Close idle client connections after.")
+    server_names: tuple[str, ...] = setting(
+        (),
+        "A name of this forwarder accepted in absolute-form URLs (repeatable).",
+        flag="--server-name",
+        metavar="NAME",
     )
-    max_body_bytes: int = field(
-        default=32 * 1024 * 1024, metadata=_meta("Largest request body accepted (413 beyond).")
+    access_log: str = setting(
+        "-", "Access log: '-' (logging), a file path, or 'off'.", metavar="PATH"
     )
-    server_names: tuple[str, ...] = field(
-        default=(), metadata=_meta("Extra names of this forwarder accepted in absolute-form URLs.")
-    )
-    access_log: str = field(
-        default="-", metadata=_meta("Access log: '-' (logging), a file path, or 'off'.")
-    )
-    health_cache_seconds: float = field(
-        default=10.0, metadata=_meta("How long a /healthz upstream check result is reused.")
+    health_cache_seconds: float = setting(
+        10.0, "How long a /healthz upstream check result is reused.", metavar="SECONDS"
     )
 
     # -- derived values -------------------------------------------------------------------
@@ -182,30 +189,8 @@ def _split_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _parse_bool_free_list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(item.strip() for item in value.replace(",", " ").split() if item.strip())
-    return tuple(str(item) for item in value)
-
-
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "workers": int,
-    "pool_size": int,
-    "max_body_bytes": int,
-    "connect_timeout": float,
-    "read_timeout": float,
-    "write_timeout": float,
-    "pool_timeout": float,
-    "idle_timeout": float,
-    "client_timeout": float,
-    "health_cache_seconds": float,
-    "allow": _parse_bool_free_list,
-    "server_names": _parse_bool_free_list,
-}
-
-
 def setting_names() -> list[str]:
-    return [f.name for f in fields(ForwarderSettings)]
+    return [item.name for item in declared(ForwarderSettings)]
 
 
 def load_settings(
@@ -219,9 +204,7 @@ def load_settings(
     :class:`SettingsError` listing every problem (unknown keys, bad values).
     """
     env = os.environ if env is None else env
-    names = set(setting_names())
-    raw: dict[str, Any] = {}
-    problems: list[str] = []
+    layers: list[tuple[str, Mapping[str, Any]]] = []
     if config_file is None:
         config_file = env.get(ENV_PREFIX + "CONFIG") or None
     if config_file is not None:
@@ -231,30 +214,12 @@ def load_settings(
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError([f"cannot read config file {config_file}: {exc}"]) from exc
         section = data.get("forward", data)
-        for key, value in section.items():
-            key_norm = key.replace("-", "_")
-            if key_norm not in names:
-                problems.append(f"unknown setting {key!r} in {config_file}")
-            else:
-                raw[key_norm] = value
-    for name in names:
-        env_value = env.get(ENV_PREFIX + name.upper())
-        if env_value is not None and env_value != "":
-            raw[name] = env_value
-    for name, value in (flags or {}).items():
-        if value is None or (isinstance(value, tuple | list) and not value):
-            continue
-        if name not in names:
-            problems.append(f"unknown setting {name!r}")
-            continue
-        raw[name] = value
-    values: dict[str, Any] = {}
-    for name, value in raw.items():
-        convert = _CONVERTERS.get(name, str)
-        try:
-            values[name] = convert(value)
-        except (TypeError, ValueError):
-            problems.append(f"{name} = {value!r} is not a valid value")
+        layers.append(
+            (f"{config_file}: {{name}}", {k.replace("-", "_"): v for k, v in section.items()})
+        )
+    layers.append(environment(ForwarderSettings, ENV_PREFIX, env))
+    layers.append(("--{name}", dict(flags or {})))
+    values, problems = merge(ForwarderSettings, layers)
     if problems:
         raise SettingsError(problems)
     settings = replace(ForwarderSettings(), **values)

@@ -91,7 +91,7 @@ class DingTalkClients:
             api=s.dingtalk_api,
             oapi=s.dingtalk_oapi,
             login=s.dingtalk_login,
-            forward_token=s.forward_token,
+            forward_token=s.forward_address_token,
         )
 
     def for_space(self, config: DingTalkConfig) -> DingTalkClient:

@@ -6,7 +6,7 @@ those two prefixes: unlike the vendor guide's nginx (port 888), ``/`` is never f
 the server's own).
 The forwarder sends calls to the server's ``--dingtalk-api`` / ``--dingtalk-oapi`` hosts, from
 ``--forwarder-source-address`` when given. Like ``dingbridge forward``, it can require a caller
-token (``DINGBRIDGE_FORWARDER_TOKEN``) and limit callers to ``--forwarder-allow`` CIDRs: a
+token (``DINGBRIDGE_FORWARDER_CALLER_TOKEN``) and limit callers to ``--forwarder-allow`` CIDRs: a
 forwarder on a whitelisted IP is worth abusing.
 """
 
@@ -38,7 +38,7 @@ def build_forwarder(settings: Settings) -> ForwarderApp:
         api=settings.dingtalk_api,
         oapi=settings.dingtalk_oapi,
         source_address=settings.forwarder_source_address,
-        token=settings.forwarder_token,
+        token=settings.forwarder_caller_token,
         allow=tuple(c.strip() for c in (settings.forwarder_allow or "").split(",") if c.strip()),
         access_log="off",
     )

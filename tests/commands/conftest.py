@@ -17,9 +17,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     data folder of its own (``tmp_path / "data"``) with no other DINGBRIDGE_* variable set."""
     import os
 
-    from dingbridge.cli import _register, app
-
-    _register()
+    from dingbridge.cli import app
 
     for name in list(os.environ):
         if name.startswith("DINGBRIDGE_") and not name.startswith("DINGBRIDGE_TEST_"):

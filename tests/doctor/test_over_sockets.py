@@ -136,7 +136,7 @@ async def test_token_protected_forwarder_needs_the_servers_forward_token(
     without = by_id(await run_checks(config_for(WHITELIST_APP, transport, forward_url=forward_url)))
     reach = without["network"]
     assert reach.status is Status.FAIL
-    assert reach.fix is not None and "DINGBRIDGE_FORWARD_TOKEN" in reach.fix.en
+    assert reach.fix is not None and "DINGBRIDGE_FORWARD_ADDRESS_TOKEN" in reach.fix.en
 
     caplog.set_level("DEBUG")
     config = config_for(

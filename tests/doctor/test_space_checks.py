@@ -16,7 +16,6 @@ import pytest
 from typer.testing import CliRunner
 
 from dingbridge.app import create_app
-from dingbridge.cli import _register
 from dingbridge.cli import app as cli_app
 from dingbridge.dingtalk import AiohttpTransport, ASGITransport
 from dingbridge.doctor import Status, space_checks
@@ -175,7 +174,6 @@ async def test_a_disabled_space_fails_the_home_url_check(
 
 
 def run_cli(*args: str) -> Any:
-    _register()
     return CliRunner().invoke(cli_app, list(args))
 
 

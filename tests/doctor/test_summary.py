@@ -49,3 +49,28 @@ def test_the_console_shows_the_same_verdict() -> None:
         json.dumps([r.as_dict() for r in _report(Status.PASS, Status.WARN).results])
     )
     assert summary((c["status"] for c in stored), "zh_CN") == "通过，有 1 条提醒。"
+
+
+def test_the_report_keeps_its_indentation_when_wrapped_at_80_columns() -> None:
+    long = Text(
+        "钉钉看到本服务器的调用来自 IP 127.0.0.1，它不在应用的 服务器出口IP 中。" * 3, "x " * 90
+    )
+    report = SpaceReport(
+        10001,
+        "销售部",
+        [
+            CheckResult("config", Status.PASS),
+            CheckResult("ip_whitelist", Status.FAIL, cause=long, fix=long, detail="errcode " * 20),
+        ],
+    )
+    for language in ("zh_CN", "en"):
+        lines = [line for line in _printed(report, language).splitlines() if line.strip()]
+        assert len(lines) > 8  # the long texts did wrap
+        head, *body = lines
+        assert head.startswith(("应用空间", "App space"))
+        assert all(line.startswith("  ") for line in body), body
+        cause_at = next(
+            i for i, line in enumerate(body) if line.strip().startswith(("原因", "Cause"))
+        )
+        label_width = body[cause_at].index(":") + 2
+        assert body[cause_at + 1].startswith(" " * label_width)  # continuation under the text

@@ -193,11 +193,8 @@ async def test_the_cli_dry_run_prints_the_diff_and_changes_nothing(
 
     from typer.testing import CliRunner
 
-    from dingbridge.cli import _register
     from dingbridge.cli import app as cli_app
 
-    if not cli_app.registered_groups:
-        _register()
     world = events_world
     changes.user_leaves(world.sim.state, DEMO_CORP_ID, "user013")
     before = await statuses(world)
@@ -224,12 +221,9 @@ async def test_space_events_command_sets_the_mode_and_refuses_a_bad_one(
 
     from typer.testing import CliRunner
 
-    from dingbridge.cli import _register
     from dingbridge.cli import app as cli_app
     from dingbridge.spaces.event_settings import load_event_settings
 
-    if not cli_app.registered_groups:
-        _register()
     world = events_world
     base = ["space", "events", str(SPACE), "--data-dir", str(world.settings.data_dir)]
     done = await asyncio.to_thread(

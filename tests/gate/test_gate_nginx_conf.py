@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
-from dingbridge.cli import _register
 from dingbridge.cli import app as cli_app
 from dingbridge.gate.nginx_conf import GateConf, render_gate_nginx_conf
 from dingbridge.settings import Settings
@@ -109,7 +108,6 @@ def _space_with_apps(data: Path) -> tuple[int, int]:
 def test_the_command_prints_the_conf_or_says_what_is_wrong(tmp_path: Path) -> None:
     data = tmp_path / "data"
     gated, link = _space_with_apps(data)
-    _register()
     runner = CliRunner()
     options = ["--listen", "127.0.0.1:8080", "--upstream", "http://127.0.0.1:3000"]
     options += ["--dingbridge", "http://127.0.0.1:8000", "--data-dir", str(data)]

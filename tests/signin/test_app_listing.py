@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
-import typer
 from typer.testing import CliRunner
 
-from dingbridge.commands import register_all
+from dingbridge.cli import app as cli
 from dingbridge.dingtalk import ASGITransport, DingTalkClient, Endpoints
 from dingbridge.sim.defaults import FULL_APP
 from dingbridge.spaces.app_input import AppInput
@@ -110,8 +109,6 @@ async def test_a_disabled_member_may_use_no_app(world: World) -> None:
 async def test_an_app_created_on_the_command_line_shows_at_once(world: World) -> None:
     phone = await signed_in(world, "user001", "13800000001")
     assert "工单系统" not in (await phone.get("/10001/")).text
-    cli = typer.Typer()
-    register_all(cli)
     data_dir = str(world.settings.data_dir)
     created = await asyncio.to_thread(
         CliRunner().invoke,

@@ -188,7 +188,7 @@ async def test_departments_larger_than_a_page(db: Database, space_id: int) -> No
 
 
 def test_cli_import_dingtalk(sim_server: Any, tmp_path: Path) -> None:
-    from dingbridge.cli import _register, app
+    from dingbridge.cli import app
     from dingbridge.settings import Settings
     from dingbridge.spaces.dingtalk_settings import DingTalkInput
     from dingbridge.spaces.headless import configure_dingtalk, create_space
@@ -207,7 +207,6 @@ def test_cli_import_dingtalk(sim_server: Any, tmp_path: Path) -> None:
             app_secret=FULL_APP.app_secret,
         ),
     )
-    _register()
     args = ["member", "import-dingtalk", str(space), "--data-dir", str(tmp_path)]
     args += ["--dingtalk-api", sim_server.url, "--dingtalk-oapi", sim_server.url]
     first = CliRunner().invoke(app, args)

@@ -8,15 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from dingbridge.commands import register_all
+from dingbridge.cli import app as cli_app
 from tests.web.test_cli_commands import run
 
 runner = CliRunner()
-cli_app = typer.Typer()
-register_all(cli_app)
 
 
 def dingbridge(data: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:

@@ -116,7 +116,9 @@ async def test_mounted_forwarder_can_require_a_token_and_an_address(
 ) -> None:
     # A forwarder on a whitelisted IP is worth abusing: the mounted one takes the same caller
     # checks as `dingbridge forward` (the in-process client's peer is 127.0.0.1 here).
-    settings = _settings(tmp_path, sim_server, forwarder=True, forwarder_token="mount-token-123456")
+    settings = _settings(
+        tmp_path, sim_server, forwarder=True, forwarder_caller_token="mount-token-123456"
+    )
     async for client in _client(settings):
         url = _gettoken(FULL_APP.app_key, FULL_APP.app_secret)
         assert (await client.get(url)).status == 401
