@@ -75,7 +75,13 @@ def create_app(
         secret_box=secret_box,
         announce=announce or _print,
         signin=SignInServices.build(
-            settings, kv, secret_box, keys[0], db, observer=metrics.dingtalk_call
+            settings,
+            kv,
+            secret_box,
+            keys[0],
+            db,
+            observer=metrics.dingtalk_call,
+            pacing_observer=metrics.pacing,
         ),
         metrics=metrics,
     )

@@ -67,6 +67,7 @@ def run_server(settings: Settings, sock: socket.socket | None = None) -> None:
         access_log=False,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxy_list,
         server_header=False,
     )
     try:
