@@ -54,7 +54,7 @@ def create_app(
 ) -> FastAPI:
     """The server as one ASGI app. ``kv`` overrides ``settings.kv_url`` (tests share one);
     ``announce`` prints operator messages such as the setup link (default: stdout)."""
-    kv = kv if kv is not None else create_kv(settings.kv_url)
+    kv = kv if kv is not None else create_kv(settings.kv_url, prefix=settings.kv_prefix)
     keys = secret_keys(settings)
     secret_box = SecretBox(keys)
     db = Database(settings.effective_database_url)

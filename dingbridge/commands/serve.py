@@ -29,6 +29,8 @@ OPTIONS = [
     "database_url",
     "external_url",
     "kv_url",
+    "kv_prefix",
+    "trusted_proxies",
     "dingtalk_api",
     "dingtalk_oapi",
     "dingtalk_login",

@@ -65,12 +65,15 @@ class KV(Protocol):
         ...
 
 
-def create_kv(url: str | None, *, clock: Callable[[], float] | None = None) -> KV:
+def create_kv(
+    url: str | None, *, clock: Callable[[], float] | None = None, prefix: str | None = None
+) -> KV:
     """Build the store named by ``url``.
 
     ``None``, ``""`` or ``memory://`` give a :class:`MemoryKV` (``clock`` drives its TTLs;
     ``time.monotonic`` by default). ``redis://``, ``rediss://`` and ``unix://`` URLs give a
-    :class:`RedisKV`; ``clock`` is not used there (Redis keeps time).
+    :class:`RedisKV`; ``clock`` is not used there (Redis keeps time); ``prefix`` is put before
+    every Redis key (default ``dingbridge:``).
     """
     if not url or url.startswith("memory:"):
         from dingbridge.kv.memory import MemoryKV
@@ -79,7 +82,7 @@ def create_kv(url: str | None, *, clock: Callable[[], float] | None = None) -> K
     if url.startswith(("redis://", "rediss://", "unix://")):
         from dingbridge.kv.redis import RedisKV
 
-        return RedisKV.from_url(url)
+        return RedisKV.from_url(url) if prefix is None else RedisKV.from_url(url, prefix=prefix)
     scheme = url.split(":", 1)[0]
     raise KVError(
         f"unsupported key-value store URL scheme {scheme!r}: use memory:// or redis://host:port/db"
