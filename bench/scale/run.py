@@ -79,7 +79,9 @@ def measured(pids: dict[str, int], command: list[str]) -> tuple[str, dict[str, f
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     generator = children_cpu()
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{command[1]} failed:\n{done.stderr[-3000:]}")
     wall = time.perf_counter() - started
     used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
     used["load generator"] = children_cpu() - generator

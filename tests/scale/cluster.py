@@ -59,6 +59,7 @@ def nginx_conf(listen: int, per_instance: Sequence[int], instances: Sequence[int
     )
     lines = [
         "worker_processes 1;",
+        "worker_rlimit_nofile 16384;",
         "pid nginx.pid;",
         "error_log error.log warn;",
         "events { worker_connections 4096; }",
@@ -159,6 +160,11 @@ def running_cluster(
     """Start everything, yield the addresses, stop everything (processes we started only)."""
     import asyncio
 
+    if sys.platform != "win32":  # many connections at once: the servers get the hard limit
+        import resource
+
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     folder.mkdir(parents=True, exist_ok=True)
     sim_port = free_port()
     sim_url = f"http://127.0.0.1:{sim_port}"
