@@ -14,6 +14,7 @@ from dingbridge.gate.identity_headers import (
     decoded,
 )
 from dingbridge.gate.return_urls import decode_rd
+from dingbridge.oidc.subjects import load_subject
 from dingbridge.sim.defaults import DEMO_CORP_ID
 from tests.gate.gate_world import (
     APP_URL,
@@ -70,6 +71,9 @@ async def test_a_signed_in_member_comes_back_to_the_same_url_with_the_headers(
     user = identity["X-Auth-Request-User"]
     assert isinstance(user, str) and len(user) == 32
     assert user not in (str(zhang), "user001", "+8613800000001")
+    # one user to every app of the space: the OpenID provider's sub is the same value
+    subject = await load_subject(world.context.db, 10001, zhang)
+    assert subject is not None and subject.sub == user
     # header-safe: every value is ASCII (the Chinese ones percent-encoded)
     for name in IDENTITY_HEADERS:
         assert (passed.header(name.lower()) or "").isascii()
