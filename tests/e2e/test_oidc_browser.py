@@ -17,6 +17,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Route
 
 from dingbridge.demo import DemoUrls, run_demo
+from dingbridge.sim.defaults import DEMO_CORP_ID
 
 pytestmark = pytest.mark.browser
 
@@ -262,3 +263,40 @@ async def test_a_member_outside_the_app_s_departments_is_refused_with_a_clear_pa
         await asyncio.sleep(0.1)
     assert arrived and "code=" in arrived[0], arrived
     await allowed.close()
+
+
+async def test_a_member_who_leaves_dingtalk_is_signed_out_of_the_space_and_the_app(
+    demo: DemoUrls, browser: Browser
+) -> None:
+    """Space 10001 of the demo follows DingTalk's events (Stream mode): 杨磊, signed in to the
+    space and the sample app inside DingTalk, leaves the company in the simulator; his next page
+    view is the signed-out entry page, and the sample app has lost his session too (back-channel
+    logout, before any request of his reached dingbridge)."""
+    context = await phone(browser)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("user006", demo.sample + "/"))
+    await bind(page, demo, "13800000006")
+    await page.wait_for_selector("#claims", timeout=TIMEOUT)
+    await page.goto(demo.space)
+    await page.wait_for_selector("#space-home", timeout=TIMEOUT)
+
+    await http("POST", f"{demo.sim}/_sim/corps/{DEMO_CORP_ID}/users/user006/leave")
+    # The sample app keeps its own session and asks dingbridge nothing while it lasts: it
+    # stops showing the claims only once told by back-channel (the event travels: simulator →
+    # Stream → the server → the app).
+    for _ in range(150):
+        await page.goto(demo.sample + "/")
+        await page.wait_for_load_state("load")
+        if not page.url.startswith(demo.sample) or await page.query_selector("#claims") is None:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the sample app kept the session of a member who left")
+    # sent to the space's sign-in, which cannot pass any more (DingTalk no longer lists him)
+    await page.wait_for_selector("#signin", timeout=TIMEOUT)
+    await page.wait_for_selector("#problem:not([hidden])", timeout=TIMEOUT)
+    assert "钉钉成员" in await page.inner_text("#problem")
+    await page.goto(demo.space)  # the space: the signed-out entry page, not the home
+    await page.wait_for_selector("#signin", timeout=TIMEOUT)
+    assert await page.query_selector("#space-home") is None
+    await context.close()
