@@ -47,11 +47,6 @@ class Settings:
         "(default: in-process).",
         metavar="URL",
     )
-    kv_prefix: str = setting(
-        "dingbridge:",
-        "Prefix of every key this server writes to Redis (kv_url): instances that share "
-        "state share it; another prefix keeps a second deployment apart on the same Redis.",
-    )
     external_url: str | None = setting(
         None,
         "The URL users reach this server at, e.g. https://apps.example.com "

@@ -29,7 +29,6 @@ OPTIONS = [
     "database_url",
     "external_url",
     "kv_url",
-    "kv_prefix",
     "trusted_proxies",
     "dingtalk_api",
     "dingtalk_oapi",

@@ -41,12 +41,12 @@ def rotate_space_keys(settings: Settings, space_id: int, alg: str = DEFAULT_ALGO
 
     kid = run_in_transaction(settings, work)
     if settings.kv_url:
-        asyncio.run(_publish(settings.kv_url, settings.kv_prefix, space_id))
+        asyncio.run(_publish(settings.kv_url, space_id))
     return kid
 
 
-async def _publish(kv_url: str, prefix: str, space_id: int) -> None:
-    kv = create_kv(kv_url, prefix=prefix)
+async def _publish(kv_url: str, space_id: int) -> None:
+    kv = create_kv(kv_url)
     try:
         await publish_rotation(kv, space_id)
     except KVError as exc:

@@ -151,13 +151,13 @@ def running_cluster(
     instances: int,
     database_url: str,
     kv_url: str | None,
-    kv_prefix: str = "dingbridge:",
     bound: Sequence[str] = (),
     extra_env: dict[str, str] | None = None,
     nginx_in_front: bool = True,
     log_level: str = "WARNING",
 ) -> Iterator[Cluster]:
-    """Start everything, yield the addresses, stop everything (processes we started only)."""
+    """Start everything, yield the addresses, stop everything (processes we started only).
+    ``kv_url`` may carry the key prefix (``redis://host/15?prefix=…``)."""
     import asyncio
 
     if sys.platform != "win32":  # many connections at once: the servers get the hard limit
@@ -173,7 +173,6 @@ def running_cluster(
         data_dir=folder,
         database_url=database_url,
         kv_url=kv_url,
-        kv_prefix=kv_prefix,
         secret_key=secret_key,
         development=True,
         dingtalk_api=sim_url,
@@ -186,7 +185,6 @@ def running_cluster(
         {
             "DINGBRIDGE_DATA_DIR": str(folder),
             "DINGBRIDGE_DATABASE_URL": database_url,
-            "DINGBRIDGE_KV_PREFIX": kv_prefix,
             "DINGBRIDGE_SECRET_KEY": secret_key,
             "DINGBRIDGE_DEVELOPMENT": "1",
             "DINGBRIDGE_DINGTALK_API": sim_url,

@@ -82,8 +82,7 @@ def cluster(tmp_path: Path, pg_schema_url: str, redis_prefix: tuple[str, str]) -
         tmp_path / "cluster",
         instances=2,
         database_url=pg_schema_url,
-        kv_url=url,
-        kv_prefix=prefix,
+        kv_url=f"{url}?prefix={prefix}",
         bound=BOUND,
         # 200 sign-ins at 20 a second take 10 s: the test's users are patient
         extra_env={"DINGBRIDGE_DINGTALK_MAX_WAIT": "20"},
@@ -145,7 +144,7 @@ async def _register_oidc_app(cluster: Cluster) -> tuple[str, str]:
             )
     finally:
         await db.dispose()
-    kv = create_kv(cluster.settings.kv_url, prefix=cluster.settings.kv_prefix)
+    kv = create_kv(cluster.settings.kv_url)
     try:
         await kv.incr(version_key(10001))
     finally:
