@@ -30,7 +30,7 @@ from dingbridge.signin.pending import PENDING_COOKIE, PendingBinding, PendingBin
 from dingbridge.signin.sms import SmsSendError, mask_mobile
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.web.space.cookies import delete_space_cookie, set_session_cookie
-from dingbridge.web.space.pages import gettext_for, render
+from dingbridge.web.space.pages import allow_app_targets, gettext_for, render
 from dingbridge.web.space.refusals import refusal_page
 
 log = logging.getLogger(__name__)
@@ -96,13 +96,18 @@ async def _checked(
     return token, pending, fields
 
 
+async def _open_space(request: Request, space_id: int) -> None:
+    """The space must exist; the page's forms may lead on to its apps."""
+    allow_app_targets(request, await get_context(request).signin.spaces.space(space_id))
+
+
 def _t(request: Request, message: str) -> str:
     return gettext_for(request, message)
 
 
 @router.get("/{space_id:int}/bind")
 async def bind_page(request: Request, space_id: int) -> Response:
-    await get_context(request).signin.spaces.space(space_id)
+    await _open_space(request, space_id)
     found = await _pending(request, space_id)
     if found is None:
         return RedirectResponse(space_path(space_id), status_code=303)
@@ -124,7 +129,7 @@ async def change_number(request: Request, space_id: int) -> Response:
 @router.post("/{space_id:int}/bind/send")
 async def send_code(request: Request, space_id: int) -> Response:
     context = get_context(request)
-    await context.signin.spaces.space(space_id)
+    await _open_space(request, space_id)
     checked = await _checked(request, space_id)
     if isinstance(checked, Response):
         return checked
@@ -170,7 +175,7 @@ async def send_code(request: Request, space_id: int) -> Response:
 @router.post("/{space_id:int}/bind/verify")
 async def verify_code(request: Request, space_id: int) -> Response:
     context = get_context(request)
-    await context.signin.spaces.space(space_id)
+    await _open_space(request, space_id)
     checked = await _checked(request, space_id)
     if isinstance(checked, Response):
         return checked

@@ -32,7 +32,7 @@ from dingbridge.oidc.server import ProviderRequest
 from dingbridge.signin.member_sessions import space_path
 from dingbridge.signin.space_cache import SpaceView
 from dingbridge.web.space.cookies import current_member, end_session
-from dingbridge.web.space.pages import render
+from dingbridge.web.space.pages import allow_app_targets, render
 from dingbridge.web.urls import server_base
 
 router = APIRouter(include_in_schema=False)
@@ -165,6 +165,7 @@ async def logout(request: Request, space_id: int) -> Response:
         token = current.form_token(context.signin.keys.logout_form)
         if request.method != "POST" or call.form.get("token") != token:
             values = {"space": space, "confirm": True, "logout_token": token}
+            allow_app_targets(request, space)
             return render(request, "space/end_session.html", values)
     answer = await ending.finish()
     response: Response
