@@ -4,7 +4,8 @@
 the mobile; ``POST /{space}/bind/send`` sends a code; ``POST /{space}/bind/verify`` checks it,
 binds, and signs in. A number that is not an active member's gets the same answers as a
 member's (a neutral "if this number belongs to a member, a code was sent", the same cool-down,
-"wrong code" on every try, dead after 5), so the page never tells which numbers exist.
+daily caps, tries and expiry: such a number gets a code that is never sent), so the page never
+tells which numbers exist.
 """
 
 from __future__ import annotations
@@ -121,7 +122,6 @@ async def change_number(request: Request, space_id: int) -> Response:
         return checked
     token, pending, _ = checked
     pending.mobile = None
-    pending.decoy_tries = 0
     await PendingBindings(get_context(request).kv).save(token, pending)
     return RedirectResponse(f"{space_path(space_id)}bind", status_code=303)
 
@@ -155,8 +155,6 @@ async def send_code(request: Request, space_id: int) -> Response:
             seconds=int(retry_after + 0.999)
         )
         return _page(request, space_id, token, pending, status=429, error=error, mobile_value=typed)
-    if pending.mobile != mobile:
-        pending.decoy_tries = 0
     pending.mobile = mobile
     await PendingBindings(context.kv).save(token, pending)
     if status == "cooldown":
@@ -185,8 +183,6 @@ async def verify_code(request: Request, space_id: int) -> Response:
     result, member_id = await verify_binding_code(
         context, space_id, pending, fields.get("code", "")
     )
-    if pending.decoy_tries:
-        await PendingBindings(context.kv).save(token, pending)
     status, tries_left = result.status, result.tries_left
     if member_id is None:
         messages = {
