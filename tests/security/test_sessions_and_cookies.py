@@ -110,7 +110,7 @@ async def test_every_cookie_has_its_flags(any_world: World) -> None:
     seen: set[str] = set()
     for header in await _all_cookies(any_world):
         name, flags = _flags(header)
-        if flags.get("max-age") == "0" or 'expires' in flags and "1970" in flags["expires"]:
+        if flags.get("max-age") == "0" or ("expires" in flags and "1970" in flags["expires"]):
             continue  # a deletion
         seen.add(name)
         assert flags.get("httponly"), header
