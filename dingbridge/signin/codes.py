@@ -161,19 +161,28 @@ class CodeService:
             left = await self._kv.ttl(cooldown_key)
             retry_after = policy.resend_cooldown if left is None else left
             return SendResult("cooldown", retry_after=retry_after)
-        peek = await self._limits.peek(mobile_bucket, policy.daily_per_mobile, DAY)
-        if not peek.allowed:
-            await self._kv.delete(cooldown_key)
-            return SendResult("mobile_limit", retry_after=peek.retry_after)
+        # Counted first (parallel sends cannot pass a cap together), given back if not sent.
+        caps: list[tuple[str, int, SendStatus]] = [
+            (mobile_bucket, policy.daily_per_mobile, "mobile_limit")
+        ]
         if ip_bucket:
-            peek = await self._limits.peek(ip_bucket, policy.daily_per_ip, DAY)
-            if not peek.allowed:
+            caps.append((ip_bucket, policy.daily_per_ip, "ip_limit"))
+        spent: list[str] = []
+        for bucket, cap, status in caps:
+            spent.append(bucket)
+            counted = await self._limits.hit(bucket, cap, DAY)
+            if not counted.allowed:
                 await self._kv.delete(cooldown_key)
-                return SendResult("ip_limit", retry_after=peek.retry_after)
+                await self._give_back(spent)
+                return SendResult(status, retry_after=counted.retry_after)
 
         if deliver:
             code = "".join(secrets.choice("0123456789") for _ in range(policy.length))
-            await self._deliver(space, mobile, code)
+            try:
+                await self._deliver(space, mobile, code)
+            except SmsSendError:
+                await self._give_back(spent)
+                raise
         else:
             code = secrets.token_hex(32)
             logger.info(
@@ -192,10 +201,11 @@ class CodeService:
         await self._kv.set(
             f"code:{space}:{mid}", json.dumps(record).encode(), ttl=policy.lifetime + EXPIRED_GRACE
         )
-        await self._limits.hit(mobile_bucket, policy.daily_per_mobile, DAY)
-        if ip_bucket:
-            await self._limits.hit(ip_bucket, policy.daily_per_ip, DAY)
         return SendResult("sent", retry_after=policy.resend_cooldown, expires_in=policy.lifetime)
+
+    async def _give_back(self, buckets: list[str]) -> None:
+        for bucket in buckets:
+            await self._limits.give_back(bucket, DAY)
 
     async def _deliver(self, space: str, mobile: str, code: str) -> None:
         params = {"code": code, "minutes": str(self.policy.minutes)}

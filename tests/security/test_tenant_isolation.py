@@ -54,7 +54,9 @@ async def test_member_side_credentials_of_10001_do_nothing_at_10002(world: World
     await world.in_client(pending, "user002")
     tried = 0
     stranger = world.new_browser()
-    stranger.cookies.update({SESSION_COOKIE: session_id, PENDING_COOKIE: pending.cookies[PENDING_COOKIE]})
+    stranger.cookies.update(
+        {SESSION_COOKIE: session_id, PENDING_COOKIE: pending.cookies[PENDING_COOKIE]}
+    )
     home = await stranger.get("/10002/")
     assert 'id="member-name"' not in home.text
     tried += 1
