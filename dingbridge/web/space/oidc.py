@@ -57,12 +57,12 @@ async def _provider_request(request: Request) -> ProviderRequest:
     if request.method == "POST":
         posted = await request.form()
         form = [(k, v) for k, v in posted.multi_items() if isinstance(v, str)]
+    headers = dict(request.headers)
+    if len(headers.get("authorization", "x y").split(None, 1)) != 2:
+        # "Basic " with nothing after it made authlib fail (a 500): no credentials at all.
+        del headers["authorization"]
     return ProviderRequest(
-        request.method,
-        str(request.url),
-        dict(request.headers),
-        request.query_params.multi_items(),
-        form,
+        request.method, str(request.url), headers, request.query_params.multi_items(), form
     )
 
 
