@@ -106,7 +106,7 @@ async def any_world(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIter
 
 
 async def test_every_cookie_has_its_flags(any_world: World) -> None:
-    https = any_world.settings.external_url.startswith("https:")
+    https = (any_world.settings.external_url or "").startswith("https:")
     seen: set[str] = set()
     for header in await _all_cookies(any_world):
         name, flags = _flags(header)
