@@ -129,7 +129,7 @@ def create_app(
     app.state.forwarder = forwarder
     # Inside the forwarder's prefixes (which answer for DingTalk): CSRF, security headers.
     app.add_middleware(CsrfMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, jsapi_url=settings.jsapi_url)
     if forwarder is not None:
         app.add_middleware(ForwarderRoutes, forwarder=forwarder)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

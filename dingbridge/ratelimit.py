@@ -3,6 +3,12 @@
 A bucket's window opens at its first hit and lasts ``window`` seconds; up to ``limit`` hits are
 allowed in it. The counter lives in the :class:`~dingbridge.kv.KV`, so every server instance
 sharing a Redis store shares the limits.
+
+Count before acting (:meth:`RateLimiter.hit`, an atomic increment), not check then count:
+with :meth:`~RateLimiter.peek` first, parallel requests all see the same count and all go
+through. A hit that turned out not to be spent (the SMS provider failed, the admin's password
+was right) is given back with :meth:`~RateLimiter.give_back`, a second counter of the same
+window subtracted from the first.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ class RateLimiter:
         """Count one hit and say whether it is within the limit."""
         self._check(limit, window)
         key = KEY_PREFIX + bucket
-        count = await self._kv.incr(key, ttl=window)
+        count = await self._kv.incr(key, ttl=window) - await self._given_back(key)
         if count <= limit:
             return RateLimitResult(True, limit - count, 0.0)
         return RateLimitResult(False, 0, await self._retry_after(key, window))
@@ -55,14 +61,25 @@ class RateLimiter:
         self._check(limit, window)
         key = KEY_PREFIX + bucket
         raw = await self._kv.get(key)
-        count = int(raw) if raw is not None else 0
+        count = (int(raw) if raw is not None else 0) - await self._given_back(key)
         if count < limit:
             return RateLimitResult(True, limit - count, 0.0)
         return RateLimitResult(False, 0, await self._retry_after(key, window))
 
+    async def give_back(self, bucket: str, window: float) -> None:
+        """Uncount one earlier hit of this window (it was not spent after all)."""
+        key = KEY_PREFIX + bucket
+        if await self._kv.get(key) is not None:
+            await self._kv.incr(key + ":back", ttl=window)
+
     async def reset(self, bucket: str) -> None:
         """Forget the bucket's hits (e.g. after a successful login)."""
         await self._kv.delete(KEY_PREFIX + bucket)
+        await self._kv.delete(KEY_PREFIX + bucket + ":back")
+
+    async def _given_back(self, key: str) -> int:
+        raw = await self._kv.get(key + ":back")
+        return int(raw) if raw is not None else 0
 
     async def _retry_after(self, key: str, window: float) -> float:
         left = await self._kv.ttl(key)

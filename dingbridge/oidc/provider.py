@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 from authlib.oidc.core.errors import LoginRequiredError
 
 from dingbridge.kv import KV
@@ -44,10 +44,32 @@ RESUME_LIFETIME = 15 * 60
 CLAIMS = ("sub", "name", "preferred_username", "email", "phone_number", "groups", "dingtalk")
 
 
+_FORBIDDEN_DESCRIPTION = "Error description contains forbidden characters"
+
+
 async def in_worker(fn: Callable[..., T], *args: Any) -> T:
     """Run a synchronous authlib call in a worker thread; its hooks reach our async stores
-    through :func:`dingbridge.oidc.server.run`."""
-    return await anyio.to_thread.run_sync(fn, *args)
+    through :func:`dingbridge.oidc.server.run`.
+
+    authlib quotes some parameters in its error descriptions (an unregistered
+    ``redirect_uri``) and refuses to build the error when the value holds a character an
+    ``error_description`` may not (a backslash, a quote, non-ASCII), with a ``ValueError``:
+    that request gets a plain ``invalid_request`` instead of a server error."""
+    try:
+        return await anyio.to_thread.run_sync(fn, *args)
+    except ValueError as exc:
+        if str(exc).startswith(_FORBIDDEN_DESCRIPTION):
+            raise InvalidRequestError() from None
+        raise
+
+
+async def _endpoint_answer(fn: Callable[..., tuple[int, Any, Any]], *args: Any) -> Answer:
+    """An authlib endpoint's answer, its errors (those :func:`in_worker` raises) as JSON."""
+    try:
+        return Answer(*await in_worker(fn, *args))
+    except OAuth2Error as error:
+        status, payload, headers = error()
+        return Answer(status, dict(payload), list(headers))
 
 
 @dataclass(frozen=True)
@@ -229,15 +251,15 @@ class Provider:
     # -- token, userinfo, revocation, introspection -----------------------------------------
     async def token(self, space: SpaceView, issuer: str, request: ProviderRequest) -> Answer:
         server = await self._server(space, issuer)
-        return Answer(*await in_worker(server.create_token_response, request))
+        return await _endpoint_answer(server.create_token_response, request)
 
     async def revoke(self, space: SpaceView, issuer: str, request: ProviderRequest) -> Answer:
         server = await self._server(space, issuer)
-        return Answer(*await in_worker(server.create_endpoint_response, "revocation", request))
+        return await _endpoint_answer(server.create_endpoint_response, "revocation", request)
 
     async def introspect(self, space: SpaceView, issuer: str, request: ProviderRequest) -> Answer:
         server = await self._server(space, issuer)
-        return Answer(*await in_worker(server.create_endpoint_response, "introspection", request))
+        return await _endpoint_answer(server.create_endpoint_response, "introspection", request)
 
     async def userinfo(self, space: SpaceView, issuer: str, request: ProviderRequest) -> Answer:
         server = await self._server(space, issuer)

@@ -48,6 +48,9 @@ from dingbridge.signin.space_cache import AppView, SpaceView
 from dingbridge.storage.db import Database
 
 log = logging.getLogger(__name__)
+# authlib logs each token it issues, and the requests it validates, at DEBUG ("Issue token
+# {...} to ..."): never let that through, whatever level the server's log is at.
+logging.getLogger("authlib").setLevel(logging.INFO)
 T = TypeVar("T")
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 GRANT_TYPES = ("authorization_code", "refresh_token")

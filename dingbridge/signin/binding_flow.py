@@ -243,33 +243,27 @@ async def unbind(session: AsyncSession, space_id: int, binding_id: int, *, actor
 async def send_binding_code(
     context: AppContext, space_id: int, mobile: str, client_ip: str
 ) -> SendResult:
-    """Step one of binding by SMS: a code to ``mobile`` when it is an active member's, else
-    a decoy that answers the same (:meth:`CodeService.send_decoy`). :class:`SmsSendError`
-    when the sender fails."""
+    """Step one of binding by SMS: a code to ``mobile`` when it is an active member's; for
+    any other number the same steps and counts with nothing sent (``deliver=False`` of
+    :meth:`CodeService.send`), so the answers never tell who is a member.
+    :class:`SmsSendError` when the sender fails."""
     async with context.db.session() as session:
         member = await active_member_with_mobile(session, space_id, mobile)
     number = display_mobile(mobile)
-    codes = context.signin.codes
-    if member is None:
-        return await codes.send_decoy(space_id, number, client_ip)
-    return await codes.send(space_id, number, client_ip)
+    return await context.signin.codes.send(space_id, number, client_ip, deliver=member is not None)
 
 
 async def verify_binding_code(
     context: AppContext, space_id: int, pending: PendingBinding, code: str
 ) -> tuple[VerifyResult, int | None]:
     """Step two: the code typed for ``pending.mobile``, and the member it proves (``None``
-    unless the result is ``ok``). For a number of no active member, every try is wrong and
-    counts in ``pending.decoy_tries`` (the caller saves ``pending``)."""
+    unless the result is ``ok``). A number of no active member has a code no one was told
+    (see :func:`send_binding_code`): its tries, expiry and answers are a member's."""
     assert pending.mobile
     async with context.db.session() as session:
         member = await active_member_with_mobile(session, space_id, pending.mobile)
-    codes = context.signin.codes
-    if member is None:
-        pending.decoy_tries += 1
-        return codes.verify_decoy(pending.decoy_tries), None
-    result = await codes.verify(space_id, display_mobile(pending.mobile), code)
-    return result, (member.id if result.ok else None)
+    result = await context.signin.codes.verify(space_id, display_mobile(pending.mobile), code)
+    return result, (member.id if result.ok and member is not None else None)
 
 
 async def bind_by_sms(

@@ -136,8 +136,15 @@ class CodeService:
             raise ValueError("the mobile number must be digits, optionally with a leading +")
 
     # -- API ----------------------------------------------------------------------------
-    async def send(self, space_id: int | str, mobile: str, client_ip: str) -> SendResult:
+    async def send(
+        self, space_id: int | str, mobile: str, client_ip: str, *, deliver: bool = True
+    ) -> SendResult:
         """Send a fresh code to ``mobile`` for ``space_id`` unless a limit applies.
+
+        ``deliver=False`` (a number of no active member): every step and count is the same
+        (cool-down, daily caps per mobile and per IP, the record with its expiry and tries)
+        but nothing is sent and the stored code is 64 random hex digits no one is told, so
+        no answer of :meth:`send` or :meth:`verify` tells whether the number is a member's.
 
         Raises :class:`SmsSendError` when the sender fails (nothing consumed).
         """
@@ -154,18 +161,55 @@ class CodeService:
             left = await self._kv.ttl(cooldown_key)
             retry_after = policy.resend_cooldown if left is None else left
             return SendResult("cooldown", retry_after=retry_after)
-        peek = await self._limits.peek(mobile_bucket, policy.daily_per_mobile, DAY)
-        if not peek.allowed:
-            await self._kv.delete(cooldown_key)
-            return SendResult("mobile_limit", retry_after=peek.retry_after)
+        # Counted first (parallel sends cannot pass a cap together), given back if not sent.
+        caps: list[tuple[str, int, SendStatus]] = [
+            (mobile_bucket, policy.daily_per_mobile, "mobile_limit")
+        ]
         if ip_bucket:
-            peek = await self._limits.peek(ip_bucket, policy.daily_per_ip, DAY)
-            if not peek.allowed:
+            caps.append((ip_bucket, policy.daily_per_ip, "ip_limit"))
+        spent: list[str] = []
+        for bucket, cap, status in caps:
+            spent.append(bucket)
+            counted = await self._limits.hit(bucket, cap, DAY)
+            if not counted.allowed:
                 await self._kv.delete(cooldown_key)
-                return SendResult("ip_limit", retry_after=peek.retry_after)
+                await self._give_back(spent)
+                return SendResult(status, retry_after=counted.retry_after)
 
-        code = "".join(secrets.choice("0123456789") for _ in range(policy.length))
-        params = {"code": code, "minutes": str(policy.minutes)}
+        if deliver:
+            code = "".join(secrets.choice("0123456789") for _ in range(policy.length))
+            try:
+                await self._deliver(space, mobile, code)
+            except SmsSendError:
+                await self._give_back(spent)
+                raise
+        else:
+            code = secrets.token_hex(32)
+            logger.info(
+                "space %s: code asked for %s, not an active member's number: nothing sent",
+                space,
+                mask_mobile(mobile),
+            )
+
+        nonce = secrets.token_hex(16)
+        now = self._clock()
+        record = {
+            "nonce": nonce,
+            "hash": self._code_hash(space, mobile, nonce, code),
+            "expires_at": now + policy.lifetime,
+        }
+        await self._kv.set(
+            f"code:{space}:{mid}", json.dumps(record).encode(), ttl=policy.lifetime + EXPIRED_GRACE
+        )
+        return SendResult("sent", retry_after=policy.resend_cooldown, expires_in=policy.lifetime)
+
+    async def _give_back(self, buckets: list[str]) -> None:
+        for bucket in buckets:
+            await self._limits.give_back(bucket, DAY)
+
+    async def _deliver(self, space: str, mobile: str, code: str) -> None:
+        params = {"code": code, "minutes": str(self.policy.minutes)}
+        cooldown_key = f"code-cool:{space}:{self._mobile_id(mobile)}"
         try:
             await self._sender.send(mobile, code, template_params=params)
         except SmsSendError as exc:
@@ -190,22 +234,7 @@ class CodeService:
                 scrub(str(exc), code, mobile)[:300],
             )
             raise SmsSendError("unavailable", detail=type(exc).__name__) from None
-
-        nonce = secrets.token_hex(16)
-        now = self._clock()
-        record = {
-            "nonce": nonce,
-            "hash": self._code_hash(space, mobile, nonce, code),
-            "expires_at": now + policy.lifetime,
-        }
-        await self._kv.set(
-            f"code:{space}:{mid}", json.dumps(record).encode(), ttl=policy.lifetime + EXPIRED_GRACE
-        )
-        await self._limits.hit(mobile_bucket, policy.daily_per_mobile, DAY)
-        if ip_bucket:
-            await self._limits.hit(ip_bucket, policy.daily_per_ip, DAY)
         logger.info("verification code sent to %s for space %s", mask_mobile(mobile), space)
-        return SendResult("sent", retry_after=policy.resend_cooldown, expires_in=policy.lifetime)
 
     async def verify(self, space_id: int | str, mobile: str, code: str) -> VerifyResult:
         """Check ``code`` for (``space_id``, ``mobile``); a correct code works once."""
@@ -243,32 +272,3 @@ class CodeService:
             )
             return VerifyResult("dead")
         return VerifyResult("wrong", tries_left=left)
-
-    # -- decoys: what a number that is no active member's sees ---------------------------
-    async def send_decoy(self, space_id: int | str, mobile: str, client_ip: str) -> SendResult:
-        """Look like :meth:`send` to a number of no active member (the same cool-down and
-        per-IP cap), and send nothing: the answer never tells who is a member."""
-        self._check(mobile)
-        space, policy = str(space_id), self.policy
-        key = f"bind-decoy-cool:{space}:{self._mobile_id(mobile)}"
-        if not await self._kv.set_if_absent(key, b"1", ttl=policy.resend_cooldown or 1):
-            left = await self._kv.ttl(key)
-            return SendResult(
-                "cooldown", retry_after=left if left is not None else policy.resend_cooldown
-            )
-        ip_bucket = f"bind-decoy-ip:{self._mac('ip', client_ip)[:32]}"
-        ip_hits = await self._limits.hit(ip_bucket, policy.daily_per_ip, DAY)
-        if not ip_hits.allowed:
-            return SendResult("ip_limit", retry_after=ip_hits.retry_after)
-        logger.info(
-            "space %s: code asked for %s, not an active member's number: nothing sent",
-            space,
-            mask_mobile(mobile),
-        )
-        return SendResult("sent", retry_after=policy.resend_cooldown, expires_in=policy.lifetime)
-
-    def verify_decoy(self, tries: int) -> VerifyResult:
-        """Look like :meth:`verify` of a wrong code, ``tries`` being the wrong tries so far
-        (this one included) for a number that has no code."""
-        left = self.policy.max_tries - tries
-        return VerifyResult("wrong", tries_left=left) if left > 0 else VerifyResult("dead")

@@ -39,7 +39,8 @@ class PendingBinding:
     mobile: str | None = None
     """The number the user typed (E.164), once a code was asked for."""
     decoy_tries: int = 0
-    """Wrong tries counted for a number that is not a member's (see binding pages)."""
+    """Unused since a number of no member gets a code of its own (kept: records saved by an
+    earlier version still load)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> bytes:

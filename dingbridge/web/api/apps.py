@@ -27,7 +27,7 @@ from dingbridge.web.api.models import (
 from dingbridge.web.api.spaces import ERRORS
 from dingbridge.web.urls import server_base
 
-router = APIRouter(prefix="/api/v1/spaces/{space_id}", tags=["apps"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/spaces/{space_id:int}", tags=["apps"], responses=ERRORS)
 
 
 def _issuer(request: Request, space_id: int) -> str:
@@ -78,13 +78,13 @@ async def create_app(request: Request, space_id: int, body: AppIn, caller: Calle
     return AppCreatedOut(**shown, client_secret=saved.client_secret)
 
 
-@router.get("/apps/{app_id}", summary="One app")
+@router.get("/apps/{app_id:int}", summary="One app")
 async def get_app(request: Request, space_id: int, app_id: int, caller: Caller) -> AppOut:
     async with get_context(request).db.session() as session:
         return app_out(request, await apps.get_app(session, space_id, app_id))
 
 
-@router.patch("/apps/{app_id}", summary="Change an app (only the fields given)")
+@router.patch("/apps/{app_id:int}", summary="Change an app (only the fields given)")
 async def update_app(
     request: Request, space_id: int, app_id: int, body: AppPatch, caller: Caller
 ) -> AppOut:
@@ -99,7 +99,7 @@ async def update_app(
     return app_out(request, saved.detail)
 
 
-@router.delete("/apps/{app_id}", status_code=204, summary="Delete an app")
+@router.delete("/apps/{app_id:int}", status_code=204, summary="Delete an app")
 async def delete_app(request: Request, space_id: int, app_id: int, caller: Caller) -> Response:
     async with get_context(request).db.transaction() as session:
         await apps.delete_app(session, space_id, app_id, actor=caller.actor)
@@ -107,7 +107,7 @@ async def delete_app(request: Request, space_id: int, app_id: int, caller: Calle
 
 
 @router.post(
-    "/apps/{app_id}/rotate-secret",
+    "/apps/{app_id:int}/rotate-secret",
     summary="Issue a new client secret (shown in this answer only); the old one stops working",
 )
 async def rotate_secret(

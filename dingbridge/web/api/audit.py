@@ -10,7 +10,7 @@ from starlette.requests import Request
 from dingbridge.context import get_context
 from dingbridge.spaces import audit
 from dingbridge.web.api.auth import Caller
-from dingbridge.web.api.models import AuditOut
+from dingbridge.web.api.models import MAX_OFFSET, AuditOut
 from dingbridge.web.api.spaces import ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], responses=ERRORS)
@@ -21,7 +21,7 @@ async def list_audit(
     request: Request,
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     target: Annotated[str | None, Query(description="e.g. space:10001")] = None,
 ) -> list[AuditOut]:
     async with get_context(request).db.session() as session:

@@ -31,7 +31,7 @@ from dingbridge.web.api.spaces import ERRORS
 from dingbridge.web.console.setup_values import setup_values
 from dingbridge.web.urls import server_base
 
-router = APIRouter(prefix="/api/v1/spaces/{space_id}", tags=["dingtalk"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/spaces/{space_id:int}", tags=["dingtalk"], responses=ERRORS)
 
 
 def dingtalk_out(config: DingTalkConfig) -> DingTalkOut:

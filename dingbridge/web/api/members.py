@@ -16,10 +16,19 @@ from dingbridge.spaces.csv_import import CsvImportFailed, ImportReport, import_m
 from dingbridge.spaces.store import get_space
 from dingbridge.storage.models import Member
 from dingbridge.web.api.auth import Caller
-from dingbridge.web.api.models import CsvImportOut, MemberIn, MemberOut, MemberPatch, RowProblemOut
+from dingbridge.web.api.models import (
+    MAX_OFFSET,
+    CsvImportOut,
+    MemberIn,
+    MemberOut,
+    MemberPatch,
+    RowProblemOut,
+)
 from dingbridge.web.api.spaces import ERRORS
 
-router = APIRouter(prefix="/api/v1/spaces/{space_id}/members", tags=["members"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/v1/spaces/{space_id:int}/members", tags=["members"], responses=ERRORS
+)
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
@@ -44,7 +53,7 @@ async def list_members(
     caller: Caller,
     q: Annotated[str, Query(description="Part of a name or mobile")] = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[MemberOut]:
     async with get_context(request).db.session() as session:
         await get_space(session, space_id)
@@ -62,13 +71,13 @@ async def add_member(request: Request, space_id: int, body: MemberIn, caller: Ca
     return member_out(member)
 
 
-@router.get("/{member_id}", summary="One member")
+@router.get("/{member_id:int}", summary="One member")
 async def get_member(request: Request, space_id: int, member_id: int, caller: Caller) -> MemberOut:
     async with get_context(request).db.session() as session:
         return member_out(await member_ops.get_member(session, space_id, member_id))
 
 
-@router.patch("/{member_id}", summary='Edit a member; {"status": "disabled"} disables')
+@router.patch("/{member_id:int}", summary='Edit a member; {"status": "disabled"} disables')
 async def patch_member(
     request: Request, space_id: int, member_id: int, body: MemberPatch, caller: Caller
 ) -> MemberOut:
@@ -80,7 +89,7 @@ async def patch_member(
     return member_out(member)
 
 
-@router.delete("/{member_id}", status_code=204, summary="Delete a member")
+@router.delete("/{member_id:int}", status_code=204, summary="Delete a member")
 async def delete_member(
     request: Request, space_id: int, member_id: int, caller: Caller
 ) -> Response:

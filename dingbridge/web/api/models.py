@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_OFFSET = 10**12
+"""The largest ``offset`` of a listing (past it the database's integers would overflow)."""
+
 
 class Problem(BaseModel):
     error: str

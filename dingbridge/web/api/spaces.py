@@ -61,12 +61,12 @@ async def create_space(request: Request, body: SpaceCreate, caller: Caller) -> S
     return await _space_out(request, space.id)
 
 
-@router.get("/spaces/{space_id}", summary="One app space")
+@router.get("/spaces/{space_id:int}", summary="One app space")
 async def get_space(request: Request, space_id: int, caller: Caller) -> SpaceOut:
     return await _space_out(request, space_id)
 
 
-@router.patch("/spaces/{space_id}", summary="Rename, disable or enable an app space")
+@router.patch("/spaces/{space_id:int}", summary="Rename, disable or enable an app space")
 async def patch_space(
     request: Request, space_id: int, body: SpacePatch, caller: Caller
 ) -> SpaceOut:

@@ -138,17 +138,17 @@ async def render_secret(
     return await render_page(request, "console/app_secret.html", values)
 
 
-@router.get("/admin/spaces/{space_id}/apps")
+@router.get("/admin/spaces/{space_id:int}/apps")
 async def apps_page(request: Request, space_id: int) -> Response:
     return await render_apps(request, space_id)
 
 
-@router.get("/admin/spaces/{space_id}/apps/new")
+@router.get("/admin/spaces/{space_id:int}/apps/new")
 async def new_app_page(request: Request, space_id: int) -> Response:
     return await render_form(request, space_id)
 
 
-@router.post("/admin/spaces/{space_id}/apps")
+@router.post("/admin/spaces/{space_id:int}/apps")
 async def create_app(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     form = await request.form()
@@ -164,7 +164,7 @@ async def create_app(request: Request, space_id: int) -> Response:
     return redirect(apps_url(space_id, "app_added"))
 
 
-@router.get("/admin/spaces/{space_id}/apps/{app_id}")
+@router.get("/admin/spaces/{space_id:int}/apps/{app_id:int}")
 async def edit_app_page(request: Request, space_id: int, app_id: int) -> Response:
     await require_admin(request)
     async with get_context(request).db.session() as session:
@@ -172,7 +172,7 @@ async def edit_app_page(request: Request, space_id: int, app_id: int) -> Respons
     return await render_form(request, space_id, app=detail.app, form=detail.as_input())
 
 
-@router.post("/admin/spaces/{space_id}/apps/{app_id}")
+@router.post("/admin/spaces/{space_id:int}/apps/{app_id:int}")
 async def update_app(request: Request, space_id: int, app_id: int) -> Response:
     user = await require_admin(request)
     form = await request.form()
@@ -203,12 +203,12 @@ async def _confirm(request: Request, space_id: int, app_id: int, action: str) ->
     return await render_page(request, "console/app_confirm.html", values)
 
 
-@router.get("/admin/spaces/{space_id}/apps/{app_id}/delete")
+@router.get("/admin/spaces/{space_id:int}/apps/{app_id:int}/delete")
 async def confirm_delete(request: Request, space_id: int, app_id: int) -> Response:
     return await _confirm(request, space_id, app_id, "delete")
 
 
-@router.post("/admin/spaces/{space_id}/apps/{app_id}/delete")
+@router.post("/admin/spaces/{space_id:int}/apps/{app_id:int}/delete")
 async def delete_app(request: Request, space_id: int, app_id: int) -> Response:
     user = await require_admin(request)
     async with get_context(request).db.transaction() as session:
@@ -216,12 +216,12 @@ async def delete_app(request: Request, space_id: int, app_id: int) -> Response:
     return redirect(apps_url(space_id, "app_deleted"))
 
 
-@router.get("/admin/spaces/{space_id}/apps/{app_id}/rotate-secret")
+@router.get("/admin/spaces/{space_id:int}/apps/{app_id:int}/rotate-secret")
 async def confirm_rotate(request: Request, space_id: int, app_id: int) -> Response:
     return await _confirm(request, space_id, app_id, "rotate-secret")
 
 
-@router.post("/admin/spaces/{space_id}/apps/{app_id}/rotate-secret")
+@router.post("/admin/spaces/{space_id:int}/apps/{app_id:int}/rotate-secret")
 async def rotate_secret(request: Request, space_id: int, app_id: int) -> Response:
     user = await require_admin(request)
     async with get_context(request).db.transaction() as session:

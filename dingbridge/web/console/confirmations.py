@@ -38,7 +38,7 @@ def binding_delete_url(space_id: int, binding_id: int) -> str:
     return f"/admin/spaces/{space_id}/signin/bindings/{binding_id}/delete"
 
 
-@router.get("/admin/spaces/{space_id}/members/{member_id}/delete")
+@router.get("/admin/spaces/{space_id:int}/members/{member_id:int}/delete")
 async def confirm_member_delete(request: Request, space_id: int, member_id: int) -> Response:
     await require_admin(request)
     async with get_context(request).db.session() as session:
@@ -58,7 +58,7 @@ async def confirm_member_delete(request: Request, space_id: int, member_id: int)
     )
 
 
-@router.get("/admin/spaces/{space_id}/disable")
+@router.get("/admin/spaces/{space_id:int}/disable")
 async def confirm_space_disable(request: Request, space_id: int) -> Response:
     await require_admin(request)
     async with get_context(request).db.session() as session:
@@ -77,7 +77,7 @@ async def confirm_space_disable(request: Request, space_id: int) -> Response:
     )
 
 
-@router.get("/admin/spaces/{space_id}/signin/bindings/{binding_id}/delete")
+@router.get("/admin/spaces/{space_id:int}/signin/bindings/{binding_id:int}/delete")
 async def confirm_binding_delete(request: Request, space_id: int, binding_id: int) -> Response:
     await require_admin(request)
     async with get_context(request).db.session() as session:

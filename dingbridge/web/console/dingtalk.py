@@ -65,7 +65,7 @@ async def _page_values(request: Request, space: Space, config: DingTalkConfig) -
     }
 
 
-@router.get("/admin/spaces/{space_id}/dingtalk")
+@router.get("/admin/spaces/{space_id:int}/dingtalk")
 async def dingtalk_page(request: Request, space_id: int) -> Response:
     await require_admin(request)
     async with get_context(request).db.session() as session:
@@ -77,7 +77,7 @@ async def dingtalk_page(request: Request, space_id: int) -> Response:
     )
 
 
-@router.post("/admin/spaces/{space_id}/dingtalk/test")
+@router.post("/admin/spaces/{space_id:int}/dingtalk/test")
 async def test_connection_button(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     await run_connection_test(
@@ -86,7 +86,7 @@ async def test_connection_button(request: Request, space_id: int) -> Response:
     return redirect(f"/admin/spaces/{space_id}/dingtalk?done=tested#test-results")
 
 
-@router.post("/admin/spaces/{space_id}/dingtalk")
+@router.post("/admin/spaces/{space_id:int}/dingtalk")
 async def dingtalk_form_posted(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     form = await request.form()

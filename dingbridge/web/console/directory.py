@@ -20,7 +20,7 @@ from dingbridge.web.console.session import require_admin
 router = APIRouter(include_in_schema=False)
 
 
-@router.post("/admin/spaces/{space_id}/directory-import")
+@router.post("/admin/spaces/{space_id:int}/directory-import")
 async def start_directory_import(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     members = f"/admin/spaces/{space_id}/members"
@@ -33,7 +33,7 @@ async def start_directory_import(request: Request, space_id: int) -> Response:
     return redirect(f"{members}?done=import_started#directory-import")
 
 
-@router.get("/admin/spaces/{space_id}/directory-import.json")
+@router.get("/admin/spaces/{space_id:int}/directory-import.json")
 async def directory_import_progress(request: Request, space_id: int) -> Response:
     await require_admin(request)
     context = get_context(request)

@@ -70,8 +70,9 @@ async def login(request: Request) -> Response:
         (f"admin-login:user:{username.lower()}", LOGIN_LIMIT_PER_USER),
         (f"admin-login:ip:{_client_ip(request)}", LOGIN_LIMIT_PER_IP),
     ]
+    # Counted before the password is checked: parallel guesses cannot pass the limit together.
     for bucket, limit in buckets:
-        state = await context.ratelimit.peek(bucket, limit, LOGIN_WINDOW)
+        state = await context.ratelimit.hit(bucket, limit, LOGIN_WINDOW)
         if not state.allowed:
             log.warning("admin login throttled for %s from %s", username, _client_ip(request))
             raise TooManyRequests(
@@ -81,8 +82,6 @@ async def login(request: Request) -> Response:
     async with context.db.transaction() as session:
         admin = await authenticate(session, username, password)
     if admin is None:
-        for bucket, limit in buckets:
-            await context.ratelimit.hit(bucket, limit, LOGIN_WINDOW)
         log.info("admin login failed for %s from %s", username, _client_ip(request))
         return await render_page(
             request,
@@ -91,6 +90,7 @@ async def login(request: Request) -> Response:
             status=401,
         )
     await context.ratelimit.reset(buckets[0][0])
+    await context.ratelimit.give_back(buckets[1][0], LOGIN_WINDOW)  # a success is no guess
     log.info("admin %s signed in from %s", admin.username, _client_ip(request))
     response = redirect(target)
     await start_admin_session(request, response, admin.username)

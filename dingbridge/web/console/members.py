@@ -82,13 +82,13 @@ async def _members_page(
     )
 
 
-@router.get("/admin/spaces/{space_id}/members")
+@router.get("/admin/spaces/{space_id:int}/members")
 async def members_page(request: Request, space_id: int) -> Response:
     await require_admin(request)
     return await _members_page(request, space_id)
 
 
-@router.post("/admin/spaces/{space_id}/members")
+@router.post("/admin/spaces/{space_id:int}/members")
 async def add_member(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     data = _member_input(await request.form())
@@ -100,7 +100,7 @@ async def add_member(request: Request, space_id: int) -> Response:
     return redirect(f"/admin/spaces/{space_id}/members?done=added")
 
 
-@router.get("/admin/spaces/{space_id}/members/{member_id}")
+@router.get("/admin/spaces/{space_id:int}/members/{member_id:int}")
 async def member_page(request: Request, space_id: int, member_id: int) -> Response:
     await require_admin(request)
     async with get_context(request).db.session() as session:
@@ -113,7 +113,7 @@ async def member_page(request: Request, space_id: int, member_id: int) -> Respon
     )
 
 
-@router.post("/admin/spaces/{space_id}/members/{member_id}")
+@router.post("/admin/spaces/{space_id:int}/members/{member_id:int}")
 async def edit_member(request: Request, space_id: int, member_id: int) -> Response:
     user = await require_admin(request)
     data = _member_input(await request.form())
@@ -147,7 +147,7 @@ async def _bindings(request: Request, space_id: int, member_id: int) -> list[Bin
         return (await member_loss(session, space_id, member_id)).bindings
 
 
-@router.post("/admin/spaces/{space_id}/members/{member_id}/status")
+@router.post("/admin/spaces/{space_id:int}/members/{member_id:int}/status")
 async def set_member_status(request: Request, space_id: int, member_id: int) -> Response:
     user = await require_admin(request)
     form = await request.form()
@@ -159,7 +159,7 @@ async def set_member_status(request: Request, space_id: int, member_id: int) -> 
     return redirect(f"/admin/spaces/{space_id}/members?done=saved")
 
 
-@router.post("/admin/spaces/{space_id}/members/{member_id}/delete")
+@router.post("/admin/spaces/{space_id:int}/members/{member_id:int}/delete")
 async def delete_member(request: Request, space_id: int, member_id: int) -> Response:
     user = await require_admin(request)
     if not confirmed(await request.form()):
@@ -170,7 +170,7 @@ async def delete_member(request: Request, space_id: int, member_id: int) -> Resp
     return redirect(f"/admin/spaces/{space_id}/members?done=deleted")
 
 
-@router.get("/admin/spaces/{space_id}/import")
+@router.get("/admin/spaces/{space_id:int}/import")
 async def import_page(request: Request, space_id: int) -> Response:
     await require_admin(request)
     async with get_context(request).db.session() as session:
@@ -180,7 +180,7 @@ async def import_page(request: Request, space_id: int) -> Response:
     )
 
 
-@router.post("/admin/spaces/{space_id}/import")
+@router.post("/admin/spaces/{space_id:int}/import")
 async def import_csv(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     form = await request.form()

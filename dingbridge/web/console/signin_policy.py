@@ -49,12 +49,12 @@ async def render_signin_page(
     return await render_page(request, "console/signin.html", data, status=status)
 
 
-@router.get("/admin/spaces/{space_id}/signin")
+@router.get("/admin/spaces/{space_id:int}/signin")
 async def signin_page(request: Request, space_id: int) -> Response:
     return await render_signin_page(request, space_id)
 
 
-@router.post("/admin/spaces/{space_id}/signin/policy")
+@router.post("/admin/spaces/{space_id:int}/signin/policy")
 async def save_policy(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     form = await request.form()
@@ -68,7 +68,7 @@ async def save_policy(request: Request, space_id: int) -> Response:
     return redirect(page_url(space_id, "policy"))
 
 
-@router.post("/admin/spaces/{space_id}/signin/bindings/{binding_id}/delete")
+@router.post("/admin/spaces/{space_id:int}/signin/bindings/{binding_id:int}/delete")
 async def delete_binding(request: Request, space_id: int, binding_id: int) -> Response:
     user = await require_admin(request)
     if not confirmed(await request.form()):
@@ -79,7 +79,7 @@ async def delete_binding(request: Request, space_id: int, binding_id: int) -> Re
     return redirect(page_url(space_id, "unbound"))
 
 
-@router.post("/admin/spaces/{space_id}/signin/members/{member_id}/revoke")
+@router.post("/admin/spaces/{space_id:int}/signin/members/{member_id:int}/revoke")
 async def revoke_sessions(request: Request, space_id: int, member_id: int) -> Response:
     user = await require_admin(request)
     await end_member_sessions(get_context(request), space_id, member_id, actor=actor(user.username))

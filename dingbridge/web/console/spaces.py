@@ -48,7 +48,7 @@ async def create_space(request: Request) -> Response:
     return redirect(f"/admin/spaces/{space.id}?done=created")
 
 
-@router.get("/admin/spaces/{space_id}")
+@router.get("/admin/spaces/{space_id:int}")
 async def space_page(request: Request, space_id: int) -> Response:
     await require_admin(request)
     return await _render_space(request, space_id)
@@ -78,7 +78,7 @@ async def _render_space(
     return await render_page(request, "console/space.html", values, status=400 if errors else 200)
 
 
-@router.post("/admin/spaces/{space_id}/rename")
+@router.post("/admin/spaces/{space_id:int}/rename")
 async def rename_space(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     form = await request.form()
@@ -92,7 +92,7 @@ async def rename_space(request: Request, space_id: int) -> Response:
     return redirect(f"/admin/spaces/{space_id}?done=saved")
 
 
-@router.post("/admin/spaces/{space_id}/enabled")
+@router.post("/admin/spaces/{space_id:int}/enabled")
 async def set_enabled(request: Request, space_id: int) -> Response:
     user = await require_admin(request)
     form = await request.form()

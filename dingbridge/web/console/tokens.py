@@ -55,7 +55,7 @@ async def create_api_token(request: Request) -> Response:
     return await _tokens_page(request, new_token=token)
 
 
-@router.post("/admin/tokens/{token_id}/revoke")
+@router.post("/admin/tokens/{token_id:int}/revoke")
 async def revoke_api_token(request: Request, token_id: int) -> Response:
     user = await require_admin(request)
     async with get_context(request).db.transaction() as session:

@@ -4,7 +4,8 @@
 the mobile; ``POST /{space}/bind/send`` sends a code; ``POST /{space}/bind/verify`` checks it,
 binds, and signs in. A number that is not an active member's gets the same answers as a
 member's (a neutral "if this number belongs to a member, a code was sent", the same cool-down,
-"wrong code" on every try, dead after 5), so the page never tells which numbers exist.
+daily caps, tries and expiry: such a number gets a code that is never sent), so the page never
+tells which numbers exist.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dingbridge.signin.pending import PENDING_COOKIE, PendingBinding, PendingBin
 from dingbridge.signin.sms import SmsSendError, mask_mobile
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.web.space.cookies import delete_space_cookie, set_session_cookie
-from dingbridge.web.space.pages import gettext_for, render
+from dingbridge.web.space.pages import allow_app_targets, gettext_for, render
 from dingbridge.web.space.refusals import refusal_page
 
 log = logging.getLogger(__name__)
@@ -96,13 +97,18 @@ async def _checked(
     return token, pending, fields
 
 
+async def _open_space(request: Request, space_id: int) -> None:
+    """The space must exist; the page's forms may lead on to its apps."""
+    allow_app_targets(request, await get_context(request).signin.spaces.space(space_id))
+
+
 def _t(request: Request, message: str) -> str:
     return gettext_for(request, message)
 
 
 @router.get("/{space_id:int}/bind")
 async def bind_page(request: Request, space_id: int) -> Response:
-    await get_context(request).signin.spaces.space(space_id)
+    await _open_space(request, space_id)
     found = await _pending(request, space_id)
     if found is None:
         return RedirectResponse(space_path(space_id), status_code=303)
@@ -116,7 +122,6 @@ async def change_number(request: Request, space_id: int) -> Response:
         return checked
     token, pending, _ = checked
     pending.mobile = None
-    pending.decoy_tries = 0
     await PendingBindings(get_context(request).kv).save(token, pending)
     return RedirectResponse(f"{space_path(space_id)}bind", status_code=303)
 
@@ -124,7 +129,7 @@ async def change_number(request: Request, space_id: int) -> Response:
 @router.post("/{space_id:int}/bind/send")
 async def send_code(request: Request, space_id: int) -> Response:
     context = get_context(request)
-    await context.signin.spaces.space(space_id)
+    await _open_space(request, space_id)
     checked = await _checked(request, space_id)
     if isinstance(checked, Response):
         return checked
@@ -150,8 +155,6 @@ async def send_code(request: Request, space_id: int) -> Response:
             seconds=int(retry_after + 0.999)
         )
         return _page(request, space_id, token, pending, status=429, error=error, mobile_value=typed)
-    if pending.mobile != mobile:
-        pending.decoy_tries = 0
     pending.mobile = mobile
     await PendingBindings(context.kv).save(token, pending)
     if status == "cooldown":
@@ -170,7 +173,7 @@ async def send_code(request: Request, space_id: int) -> Response:
 @router.post("/{space_id:int}/bind/verify")
 async def verify_code(request: Request, space_id: int) -> Response:
     context = get_context(request)
-    await context.signin.spaces.space(space_id)
+    await _open_space(request, space_id)
     checked = await _checked(request, space_id)
     if isinstance(checked, Response):
         return checked
@@ -180,8 +183,6 @@ async def verify_code(request: Request, space_id: int) -> Response:
     result, member_id = await verify_binding_code(
         context, space_id, pending, fields.get("code", "")
     )
-    if pending.decoy_tries:
-        await PendingBindings(context.kv).save(token, pending)
     status, tries_left = result.status, result.tries_left
     if member_id is None:
         messages = {

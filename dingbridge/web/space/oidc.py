@@ -32,7 +32,7 @@ from dingbridge.oidc.server import ProviderRequest
 from dingbridge.signin.member_sessions import space_path
 from dingbridge.signin.space_cache import SpaceView
 from dingbridge.web.space.cookies import current_member, end_session
-from dingbridge.web.space.pages import render
+from dingbridge.web.space.pages import allow_app_targets, render
 from dingbridge.web.urls import server_base
 
 router = APIRouter(include_in_schema=False)
@@ -57,12 +57,12 @@ async def _provider_request(request: Request) -> ProviderRequest:
     if request.method == "POST":
         posted = await request.form()
         form = [(k, v) for k, v in posted.multi_items() if isinstance(v, str)]
+    headers = dict(request.headers)
+    if len(headers.get("authorization", "x y").split(None, 1)) != 2:
+        # "Basic " with nothing after it made authlib fail (a 500): no credentials at all.
+        del headers["authorization"]
     return ProviderRequest(
-        request.method,
-        str(request.url),
-        dict(request.headers),
-        request.query_params.multi_items(),
-        form,
+        request.method, str(request.url), headers, request.query_params.multi_items(), form
     )
 
 
@@ -165,6 +165,7 @@ async def logout(request: Request, space_id: int) -> Response:
         token = current.form_token(context.signin.keys.logout_form)
         if request.method != "POST" or call.form.get("token") != token:
             values = {"space": space, "confirm": True, "logout_token": token}
+            allow_app_targets(request, space)
             return render(request, "space/end_session.html", values)
     answer = await ending.finish()
     response: Response

@@ -1,6 +1,8 @@
-"""CSRF: every unsafe console and admin-API route refuses a request without the token, found
-by walking the app's routes (a new route is covered the day it is added), and nothing is
-changed by a refused request."""
+"""CSRF: every unsafe route, found by walking the app's routes (a new route is covered the day
+it is added): the console and the admin API refuse a request without the token and change
+nothing; each unsafe route outside them is classified (a form token, JSON only, client
+authentication, a signature) and a cross-site form post without the token changes nothing
+for a signed-in member."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy import func, select
 from dingbridge.spaces.store import create_space
 from dingbridge.storage.models import AuditEntry, Space
 from tests.asgi_client import AsgiClient
+from tests.signin.signin_world import World
 from tests.web.conftest import Server
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -76,6 +79,53 @@ async def test_a_form_with_the_token_goes_through(server: Server, admin: AsgiCli
     result = await admin.post("/admin/spaces", form={"csrf_token": page.csrf(), "name": "总部"})
     assert result.status == 303
     assert (await _counts(server))[1] == 1
+
+
+# Every unsafe route outside /admin/ and /api/, and what keeps a cross-site post out.
+OTHER_ROUTES = {
+    "/{space_id:int}/logout": "form token",
+    "/{space_id:int}/signin/code": "JSON only (a form cannot send it without CORS)",
+    "/{space_id:int}/bind/change": "form token",
+    "/{space_id:int}/bind/send": "form token",
+    "/{space_id:int}/bind/verify": "form token",
+    "/{space_id:int}/oidc/token": "client authentication, no cookie",
+    "/{space_id:int}/oidc/userinfo": "bearer token, no cookie",
+    "/{space_id:int}/oidc/revoke": "client authentication, no cookie",
+    "/{space_id:int}/oidc/introspect": "client authentication, no cookie",
+    "/{space_id:int}/oidc/logout": "form token (else a confirmation page)",
+    "/{space_id:int}/dingtalk/events": "DingTalk's signature",
+    "/_dingbridge/auth/{space_id:int}/{app_id:int}": "the gate check: reads, changes nothing",
+}
+
+
+def test_every_other_unsafe_route_is_classified(server: Server) -> None:
+    found = {
+        route.path
+        for route in _routes(server.app.routes)
+        if set(getattr(route, "methods", None) or ()) & UNSAFE
+        and not route.path.startswith(("/admin/", "/api/"))
+    }
+    assert found == set(OTHER_ROUTES), found ^ set(OTHER_ROUTES)
+
+
+async def test_a_cross_site_post_changes_nothing_for_a_member(world: World) -> None:
+    member = world.new_browser()
+    await world.in_client(member, "user001")
+    await world.bind(member, "13800000001")
+    pending = world.new_browser()
+    await world.in_client(pending, "user002")  # on the binding page
+    tried = 0
+    for template in OTHER_ROUTES:
+        path = template.replace("{space_id:int}", "10001").replace("{app_id:int}", "1")
+        for browser in (member, pending):
+            answer = await browser.post(path, {"mobile": "13800000002", "code": "123456"})
+            assert answer.status != 500, (path, answer.status)
+            tried += 1
+    assert tried == 2 * len(OTHER_ROUTES)
+    assert 'id="member-name"' in (await member.get("/10001/")).text  # still signed in
+    binding = await pending.get("/10001/bind")
+    assert 'id="send-code"' in binding.text  # no code asked for: still at the first step
+    assert world.outbox.last_code_for("13800000002") is None
 
 
 async def test_every_page_sends_the_security_headers(server: Server, admin: AsgiClient) -> None:
