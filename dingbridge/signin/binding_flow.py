@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dingbridge.errors import NotFound, ValidationFailed
 from dingbridge.signin.codes import SendResult, VerifyResult
 from dingbridge.signin.pending import DingTalkIdentity, PendingBinding
-from dingbridge.signin.sms import mask_mobile
+from dingbridge.signin.sms import mask_mobile, space_label
 from dingbridge.spaces import audit
 from dingbridge.spaces.members import MemberInput, add_member, find_by_mobile
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
@@ -251,7 +251,10 @@ async def send_binding_code(
     codes = context.signin.codes
     if member is None:
         return await codes.send_decoy(space_id, number, client_ip)
-    return await codes.send(space_id, number, client_ip)
+    space = await context.signin.spaces.space(space_id)
+    return await codes.send(
+        space_id, number, client_ip, space_label=space_label(space.name, space_id)
+    )
 
 
 async def verify_binding_code(

@@ -136,8 +136,11 @@ class CodeService:
             raise ValueError("the mobile number must be digits, optionally with a leading +")
 
     # -- API ----------------------------------------------------------------------------
-    async def send(self, space_id: int | str, mobile: str, client_ip: str) -> SendResult:
-        """Send a fresh code to ``mobile`` for ``space_id`` unless a limit applies.
+    async def send(
+        self, space_id: int | str, mobile: str, client_ip: str, *, space_label: str = ""
+    ) -> SendResult:
+        """Send a fresh code to ``mobile`` for ``space_id`` unless a limit applies; the message
+        names the space as ``space_label`` (``销售部（10001）``) when given.
 
         Raises :class:`SmsSendError` when the sender fails (nothing consumed).
         """
@@ -166,6 +169,8 @@ class CodeService:
 
         code = "".join(secrets.choice("0123456789") for _ in range(policy.length))
         params = {"code": code, "minutes": str(policy.minutes)}
+        if space_label:
+            params["space"] = space_label
         try:
             await self._sender.send(mobile, code, template_params=params)
         except SmsSendError as exc:

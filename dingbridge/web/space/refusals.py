@@ -32,18 +32,21 @@ MESSAGES: dict[str, str] = {
 }
 
 
-def refusal_text(request: Request, reason: str) -> str:
-    return gettext_for(request, MESSAGES.get(reason, MESSAGES["state_invalid"]))
+def refusal_text(request: Request, reason: str, detail: str | None = None) -> str:
+    """The visitor's words for ``reason``, or ``detail`` (a Message) when the refusal has one."""
+    return gettext_for(request, detail or MESSAGES.get(reason, MESSAGES["state_invalid"]))
 
 
-def refusal_page(request: Request, space_id: int, reason: str) -> Response:
+def refusal_page(
+    request: Request, space_id: int, reason: str, detail: str | None = None
+) -> Response:
     return render(
         request,
         "space/message.html",
         {
             "space_id": space_id,
             "reason": reason,
-            "message": refusal_text(request, reason),
+            "message": refusal_text(request, reason, detail),
         },
         status=STATUS.get(reason, 400),
     )
