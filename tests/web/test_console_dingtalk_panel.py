@@ -172,11 +172,11 @@ async def test_without_the_doctor_the_button_says_not_available(
 
 
 async def test_a_run_with_a_warning_says_so(server: Server, admin: AsgiClient) -> None:
-    from dingbridge.doctor.results import CheckResult, Status, Text
+    from dingbridge.doctor.results import CheckResult, Message, Status
     from dingbridge.spaces.connection_test import ConnectionTest
 
     space_id = await space_for(server, FULL_APP)
-    warned = CheckResult("home_url", Status.WARN, cause=Text("提醒", "a warning"))
+    warned = CheckResult("home_url", Status.WARN, cause=Message("Check again later."))
     run = ConnectionTest(
         space_id, "2026-01-01 10:00:00", [CheckResult.passed("config").as_dict(), warned.as_dict()]
     )
