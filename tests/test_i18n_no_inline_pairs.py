@@ -5,6 +5,7 @@ the catalogs, their test and translators never see."""
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from pathlib import Path
 
@@ -30,9 +31,11 @@ def _pairs(module: Path) -> list[str]:
             item.value if isinstance(item, ast.Constant) and isinstance(item.value, str) else None
             for item in items
         ]
-        for zh, en in zip(texts, texts[1:], strict=False):
+        for zh, en in itertools.pairwise(texts):
             if zh and en and CJK.search(zh) and ENGLISH.search(en) and not CJK.search(en[:3]):
-                found.append(f"{module.relative_to(PACKAGE)}:{node.lineno}: {en[:60]}")
+                found.append(
+                    f"{module.relative_to(PACKAGE)}:{getattr(node, 'lineno', 0)}: {en[:60]}"
+                )
     return found
 
 

@@ -78,7 +78,7 @@ class Endpoints:
                     "forward address %(address)s must start with http:// or https:// and name a "
                     "host, e.g. %(example)s",
                     address=repr(address),
-                    example=f"http://203.0.113.5:888/{API_PREFIX}/",
+                    example="http://203.0.113.5:888/" + API_PREFIX + "/",
                 )
             )
         if parts.query or parts.fragment:

@@ -114,7 +114,8 @@ async def _sample_member(probe: Probe, granted: set[str]) -> UserDetail | None:
 def _listed(separator: str, prefix: str, items: list[Message]) -> Message:
     """``items`` one after another, each translated in the reader's language."""
     template = separator.join(f"{prefix}%(i{i})s" for i in range(len(items)))
-    return Message(template, **{f"i{i}": item for i, item in enumerate(items)})
+    values = {f"i{i}": item for i, item in enumerate(items)}
+    return Message(template, **values)
 
 
 def _label(code: str) -> str:

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from dingbridge.context import AppContext, get_context
-from dingbridge.i18n import Message
+from dingbridge.i18n import N_, Message
 from dingbridge.signin.binding_flow import (
     BindingRefused,
     bind_by_sms,
@@ -38,10 +38,12 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 SEND_FAILURES = {
-    "rate_limited": "This number has received too many messages. Try again later.",
-    "rejected": "The message could not be sent to this number. Check it or ask your administrator.",
-    "unavailable": "The SMS service is unavailable just now. Try again in a moment.",
-    "misconfigured": "The SMS service is not set up correctly. Contact your administrator.",
+    "rate_limited": N_("This number has received too many messages. Try again later."),
+    "rejected": N_(
+        "The message could not be sent to this number. Check it or ask your administrator."
+    ),
+    "unavailable": N_("The SMS service is unavailable just now. Try again in a moment."),
+    "misconfigured": N_("The SMS service is not set up correctly. Contact your administrator."),
 }
 
 
@@ -139,7 +141,7 @@ async def send_code(request: Request, space_id: int) -> Response:
     try:
         mobile = normalize_mobile(typed)
     except InvalidMobile:
-        error = _t(request, "Enter a valid mobile number (11 digits, or + and country code).")
+        error = _t(request, N_("Enter a valid mobile number (11 digits, or + and country code)."))
         return await _page(
             request, space_id, token, pending, status=400, error=error, mobile_value=typed
         )
@@ -154,12 +156,12 @@ async def send_code(request: Request, space_id: int) -> Response:
     status, retry_after = result.status, result.retry_after
     space = await context.signin.spaces.space(space_id)
     if status in ("mobile_limit", "ip_limit"):
-        error = _t(request, "Too many codes were asked for today. Try again tomorrow.")
+        error = _t(request, N_("Too many codes were asked for today. Try again tomorrow."))
         return await _page(
             request, space_id, token, pending, status=429, error=error, mobile_value=typed
         )
     if status == "cooldown" and pending.mobile != mobile:
-        error = _t(request, "A code was sent a moment ago. Wait {seconds} seconds.").format(
+        error = _t(request, N_("A code was sent a moment ago. Wait {seconds} seconds.")).format(
             seconds=int(retry_after + 0.999)
         )
         return await _page(
@@ -170,7 +172,7 @@ async def send_code(request: Request, space_id: int) -> Response:
     pending.mobile = mobile
     await PendingBindings(context.kv).save(token, pending)
     if status == "cooldown":
-        notice = _t(request, "A code was sent a moment ago. Wait {seconds} seconds.").format(
+        notice = _t(request, N_("A code was sent a moment ago. Wait {seconds} seconds.")).format(
             seconds=int(retry_after + 0.999)
         )
         # Asked again for a dead code too soon: it stays dead until the new one is sent.
