@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from dingbridge import __version__
 from dingbridge.accounts.setup_link import announce_setup_link_when_ready
 from dingbridge.context import AppContext
 from dingbridge.events.background import start_event_tasks, stop_event_tasks
+from dingbridge.gate import gate_sessions
 from dingbridge.keys import derive_key
 from dingbridge.kv import KV, create_kv
 from dingbridge.logs import AccessLogMiddleware
@@ -29,8 +31,10 @@ from dingbridge.oidc.provider import Provider
 from dingbridge.ratelimit import RateLimiter
 from dingbridge.sessions import SessionStore
 from dingbridge.settings import Settings, secret_keys
+from dingbridge.signin.member_sessions import access_ended
 from dingbridge.signin.services import SignInServices
 from dingbridge.spaces.directory_jobs import stop_imports
+from dingbridge.spaces.members import ACCESS_ENDED
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage import migrate
 from dingbridge.storage.db import Database
@@ -75,12 +79,21 @@ def create_app(
         secret_box=secret_box,
         announce=announce or _print,
         signin=SignInServices.build(
-            settings, kv, secret_box, keys[0], db, observer=metrics.dingtalk_call
+            settings,
+            kv,
+            secret_box,
+            keys[0],
+            db,
+            observer=metrics.dingtalk_call,
+            pacing_observer=metrics.pacing,
         ),
         metrics=metrics,
     )
     oidc = Provider(db, kv, secret_box, context.signin.spaces, derive_key(keys[0], "oidc-sid"))
     context.signin.session_listeners.append(oidc.sessions_ended)
+    context.signin.session_listeners.append(partial(gate_sessions.member_sessions_ended, context))
+    # A member disabled, deleted or unbound (by anything) loses every session once it commits.
+    db.after_commit(ACCESS_ENDED, partial(access_ended, context))
     forwarder = build_forwarder(settings) if settings.forwarder else None
 
     @asynccontextmanager

@@ -172,6 +172,7 @@ async def prepare_database(
     from dingbridge.settings import secret_keys
     from dingbridge.signin.binding_flow import set_policy
     from dingbridge.spaces.dingtalk_settings import DingTalkInput, patch_dingtalk, save_dingtalk
+    from dingbridge.spaces.event_settings import save_event_settings
     from dingbridge.spaces.secret_box import SecretBox
     from dingbridge.spaces.store import create_space, find_space
 
@@ -210,6 +211,8 @@ async def prepare_database(
                     actor="demo",
                 )
                 await set_policy(session, space.id, "sms", actor="demo")
+                if space.id == 10001:  # people who leave lose access at once (Stream mode)
+                    await save_event_settings(session, box, space.id, mode="stream", actor="demo")
                 await _import_directory(session, space.id, sim)
                 await _add_apps(session, space.id, settings)
             return await _register_sample_app(session, sample_url)

@@ -37,8 +37,6 @@ class SignInKeys:
     """Makes the binding pages' form token."""
     codes: bytes
     """HMACs of verification codes and mobiles in the KV."""
-    member_subject: bytes
-    """Makes a member's opaque user id for apps (the forward-auth gate's user header)."""
 
     @classmethod
     def derive(cls, secret_key: str) -> SignInKeys:
@@ -47,5 +45,4 @@ class SignInKeys:
             logout_form=derive_key(secret_key, "logout-form"),
             bind_form=derive_key(secret_key, "bind-form"),
             codes=derive_key(secret_key, "verification-codes"),
-            member_subject=derive_key(secret_key, "member-subject"),
         )

@@ -16,6 +16,9 @@ flows, results and policies are fixed words. Never a userid, mobile, code, token
 ``dingbridge_dingtalk_token_fetches_total``     {kind, outcome}: app tokens, JSAPI tickets
 ``dingbridge_signins_total``                    {flow, result}
 ``dingbridge_bindings_total``                   {policy, result}
+``dingbridge_dingtalk_paced_waits_total``       {budget}: calls that waited for a turn
+``dingbridge_dingtalk_paced_wait_seconds``      histogram {budget}: how long they waited
+``dingbridge_dingtalk_paced_refusals_total``    {budget}: calls not sent (turn too far)
 ==============================================  =====================================
 """
 
@@ -126,6 +129,26 @@ class ServerMetrics:
             ["method"],
             registry=self.registry,
         )
+        self.paced_waits = Counter(
+            "dingbridge_dingtalk_paced_waits_total",
+            "DingTalk calls that waited for their turn under a shared budget (api: per app "
+            "and API per second; egress: per egress address per 20 s)",
+            ["budget"],
+            registry=self.registry,
+        )
+        self.paced_wait_seconds = Histogram(
+            "dingbridge_dingtalk_paced_wait_seconds",
+            "Seconds DingTalk calls waited for their turn",
+            ["budget"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.paced_refusals = Counter(
+            "dingbridge_dingtalk_paced_refusals_total",
+            "DingTalk calls not sent: their turn was further away than dingtalk_max_wait",
+            ["budget"],
+            registry=self.registry,
+        )
         # label children looked up once: labels() takes a lock and builds a tuple every time
         self._calls: dict[tuple[str, str], _CallSeries] = {}
 
@@ -149,6 +172,15 @@ class ServerMetrics:
         if len(self._calls) < MAX_SERIES and endpoint == path:  # templated paths: not kept
             self._calls[(path, outcome)] = series
         return series
+
+    def pacing(self, event: str, budget: str, seconds: float) -> None:
+        """The DingTalk pacer: a call that waited ``seconds`` ("wait") or was refused."""
+        budget = budget if budget in ("api", "egress") else "other"
+        if event == "refused":
+            self.paced_refusals.labels(budget).inc()
+        else:
+            self.paced_waits.labels(budget).inc()
+            self.paced_wait_seconds.labels(budget).observe(seconds)
 
     def http_request(self, method: str, status: int, seconds: float) -> None:
         """One HTTP request the server answered (method folded to GET/POST/HEAD/OTHER)."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 import importlib.util
 import socket
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from dingbridge.settings import Settings
 
 if TYPE_CHECKING:
+    from dingbridge.context import AppContext
     from dingbridge.spaces.directory_sync import SyncReport
+
+T = TypeVar("T")
 
 
 def event_loop_choice(platform: str = sys.platform) -> str:
@@ -67,6 +71,7 @@ def run_server(settings: Settings, sock: socket.socket | None = None) -> None:
         access_log=False,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxy_list,
         server_header=False,
     )
     try:
@@ -75,22 +80,51 @@ def run_server(settings: Settings, sock: socket.socket | None = None) -> None:
         sock.close()
 
 
-def run_directory_sync(settings: Settings, space_id: int, *, dry_run: bool) -> SyncReport:
-    """``dingbridge member sync``: the server's context (database, the KV named by the
-    settings, so sessions end on the running servers too), one run, closed again."""
+def with_server_context(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    """Run ``work`` with the server's context (its database and the KV named by the settings,
+    so what it ends — sessions, app tokens, gate sessions — ends on the running servers too),
+    for one command: no Stream connections, no schedule; closed again."""
     import asyncio
     from dataclasses import replace
 
     from dingbridge.app import create_app
-    from dingbridge.context import AppContext
-    from dingbridge.events.sync_run import run_sync
 
-    async def main() -> SyncReport:
-        # One run: no Stream connections, no schedule in this process.
+    async def main() -> T:
         quiet = replace(settings, event_streams=False, directory_sync_hour=-1)
         app = create_app(quiet, announce=lambda _message: None)
         async with app.router.lifespan_context(app):
             context: AppContext = app.state.context
-            return await run_sync(context, space_id, dry_run=dry_run, actor="cli")
+            return await work(context)
 
     return asyncio.run(main())
+
+
+def run_directory_sync(settings: Settings, space_id: int, *, dry_run: bool) -> SyncReport:
+    """``dingbridge member sync``: one run in the server's context."""
+    from dingbridge.events.sync_run import run_sync
+
+    async def work(context: AppContext) -> SyncReport:
+        return await run_sync(context, space_id, dry_run=dry_run, actor="cli")
+
+    return with_server_context(settings, work)
+
+
+def set_member_status(settings: Settings, space_id: int, member_id: int, status: str) -> None:
+    """``dingbridge member disable|enable``: a member disabled loses every session at once."""
+    from dingbridge.spaces.members import set_member_status as set_status
+
+    async def work(context: AppContext) -> None:
+        async with context.db.transaction() as session:
+            await set_status(session, space_id, member_id, status, actor="cli")
+
+    with_server_context(settings, work)
+
+
+def delete_member(settings: Settings, space_id: int, member_id: int) -> None:
+    """``dingbridge member delete``: the member's sessions end, then the member is deleted."""
+    from dingbridge.signin.member_sessions import delete_member as delete
+
+    async def work(context: AppContext) -> None:
+        await delete(context, space_id, member_id, actor="cli")
+
+    with_server_context(settings, work)

@@ -129,6 +129,27 @@ class Settings:
         "Hold the DingTalk Stream-mode connection of every space whose events come by Stream "
         "(with several instances, one holds each app's stream; the others stand by).",
     )
+    trusted_proxies: str = setting(
+        "127.0.0.1",
+        "Comma-separated addresses or CIDRs of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (client address, https); * trusts every peer.",
+        metavar="IP,...",
+    )
+    dingtalk_qps: int = setting(
+        20,
+        "DingTalk calls per second per app per API, shared by every instance on the same "
+        "kv_url (DingTalk answers 90018 above 20); calls past it wait for their turn.",
+    )
+    dingtalk_egress_limit: int = setting(
+        5000,
+        "DingTalk calls per 20 s from one egress address, shared by every instance (DingTalk "
+        "blocks an address for 5 minutes at 10,000).",
+    )
+    dingtalk_max_wait: float = setting(
+        8.0,
+        "Seconds a DingTalk call may wait for its turn (and, separately, for retries after a "
+        "90018) before the user gets an error.",
+    )
     directory_sync_hour: int = setting(
         3,
         "Hour of the day (0-23, server time) of the nightly directory catch-up sync of spaces "
@@ -174,6 +195,11 @@ class Settings:
         local = datetime.now().astimezone().tzinfo
         assert local is not None
         return local
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``trusted_proxies`` as uvicorn's ``forwarded_allow_ips``."""
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
 
     @property
     def secure_cookies(self) -> bool:
@@ -252,6 +278,22 @@ class Settings:
                     f"timezone: {self.timezone!r} is not an IANA time zone name "
                     "(e.g. Asia/Shanghai, UTC)"
                 )
+        for cidr in self.trusted_proxies.split(","):
+            if cidr.strip() in ("", "*"):
+                continue
+            try:
+                ipaddress.ip_network(cidr.strip(), strict=False)
+            except ValueError:
+                problems.append(
+                    f"trusted_proxies: {cidr.strip()!r} is not an address or CIDR "
+                    "(e.g. 127.0.0.1, 10.0.0.0/8, or *)"
+                )
+        if self.dingtalk_qps < 1:
+            problems.append("dingtalk_qps: must be at least 1")
+        if self.dingtalk_egress_limit < 20:
+            problems.append("dingtalk_egress_limit: must be at least 20")
+        if not self.dingtalk_max_wait > 0:
+            problems.append("dingtalk_max_wait: must be a positive number of seconds")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"log_level: {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
         return problems

@@ -8,8 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERNAL = re.compile(
-    r"\bseed\b|seed's|种子|\bSPEC\b|SPEC §|facts file|\bfacts §|dingtalk-api\.md|/work/shared",
-    re.IGNORECASE,
+    r"(?i:\bseed\b|seed's|种子|facts file|\bfacts §|dingtalk-api\.md|/work/shared)|\bSPEC\b"
 )
 
 

@@ -90,3 +90,27 @@ def upgrade(
     settings = load_settings(data_dir=data_dir, database_url=database_url)
     revision = run_upgrade(settings.effective_database_url)
     typer.echo(f"database at revision {revision}")
+
+
+BackupFileArgument = typer.Argument(
+    ..., metavar="FILE", help="The new backup file (an existing file is not overwritten)."
+)
+
+
+@cli.command("backup")
+def backup(
+    target: Path = BackupFileArgument,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Copy the SQLite database to FILE, consistently, while the server runs (PostgreSQL:
+    use pg_dump). Restore: stop the servers, put FILE in place of dingbridge.db."""
+    from dingbridge.storage.backup import BackupError, backup_database
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url, database="existing")
+    try:
+        result = backup_database(settings.effective_database_url, target)
+    except BackupError as exc:
+        typer.echo(f"dingbridge: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backup written to {result.path} ({result.size} bytes, revision {result.revision})")

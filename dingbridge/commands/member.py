@@ -1,4 +1,5 @@
-"""``dingbridge member import SPACE FILE`` and ``member import-dingtalk SPACE``."""
+"""``dingbridge member import SPACE FILE``, ``member import-dingtalk SPACE``, ``member sync``,
+``member disable|enable|delete SPACE MEMBER``."""
 
 from __future__ import annotations
 
@@ -142,3 +143,62 @@ def sync(
         raise typer.Exit(1) from None
     for line in describe(report):
         typer.echo(line)
+
+
+MemberArgument = typer.Argument(
+    ..., metavar="MEMBER", help="The member's number in the space (the console shows it)."
+)
+
+
+def _change_member(
+    space_id: int, member_id: int, data_dir: Path | None, database_url: str | None, what: str
+) -> None:
+    from dingbridge import server_runner
+    from dingbridge.errors import DingbridgeError
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        if what == "delete":
+            server_runner.delete_member(settings, space_id, member_id)
+        else:
+            server_runner.set_member_status(settings, space_id, member_id, what)
+    except DingbridgeError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+
+
+@cli.command("disable")
+def disable(
+    space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+    member_id: int = MemberArgument,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Disable a member: every session of theirs ends at once (dingbridge, the gate, the
+    tokens apps hold, with back-channel logout) on the servers sharing this KV (kv_url)."""
+    _change_member(space_id, member_id, data_dir, database_url, "disabled")
+    typer.echo(f"member {member_id} of space {space_id}: disabled")
+
+
+@cli.command("enable")
+def enable(
+    space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+    member_id: int = MemberArgument,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Enable a disabled member again (they sign in anew)."""
+    _change_member(space_id, member_id, data_dir, database_url, "active")
+    typer.echo(f"member {member_id} of space {space_id}: active")
+
+
+@cli.command("delete")
+def delete(
+    space_id: int = typer.Argument(..., metavar="SPACE", help="The space id, e.g. 10001."),
+    member_id: int = MemberArgument,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Delete a member and their DingTalk bindings; every session of theirs ends first."""
+    _change_member(space_id, member_id, data_dir, database_url, "delete")
+    typer.echo(f"member {member_id} of space {space_id}: deleted")

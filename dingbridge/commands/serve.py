@@ -29,6 +29,7 @@ OPTIONS = [
     "database_url",
     "external_url",
     "kv_url",
+    "trusted_proxies",
     "dingtalk_api",
     "dingtalk_oapi",
     "dingtalk_login",

@@ -30,6 +30,7 @@ from dingbridge.dingtalk.errors import (
     UnexpectedResponse,
     UserNotFound,
 )
+from dingbridge.dingtalk.pacing import NoPacing, Pacer, PacingRefused, QpsRetry
 from dingbridge.dingtalk.token_cache import MemoryTokenStore, TokenStore
 from dingbridge.dingtalk.transport import (
     AiohttpTransport,
@@ -57,8 +58,12 @@ __all__ = [
     "IpNotWhitelisted",
     "LoginIdentity",
     "MemoryTokenStore",
+    "NoPacing",
     "OAuthUser",
+    "Pacer",
+    "PacingRefused",
     "PermissionDenied",
+    "QpsRetry",
     "RateLimited",
     "Request",
     "Response",

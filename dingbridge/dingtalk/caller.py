@@ -8,6 +8,10 @@ Protocol rules live here (no HTTP library, no web framework):
 - An invalid app token → forget it, fetch a new one, retry once.
 - ServerBusy (-1, 5xx) and TransportError → retried with backoff, only for idempotent calls
   (token fetches and reads); never for calls that consume an auth code.
+- Before every attempt the :class:`~dingbridge.dingtalk.pacing.Pacer` gives the call its turn
+  (a shared budget below DingTalk's limits). A 90018 that comes anyway is answered by waiting
+  and sending again within :class:`~dingbridge.dingtalk.pacing.QpsRetry`'s patience (any call:
+  DingTalk refuses it before looking at it, so even an auth code is not spent).
 - One log line per HTTP attempt: endpoint path (never the query), outcome, duration.
 """
 
@@ -25,6 +29,7 @@ from urllib.parse import urlencode
 from dingbridge.dingtalk.endpoints import Endpoints
 from dingbridge.dingtalk.errors import (
     DingTalkError,
+    RateLimited,
     ServerBusy,
     TokenInvalid,
     TransportError,
@@ -32,6 +37,7 @@ from dingbridge.dingtalk.errors import (
     error_from_api,
     error_from_oapi,
 )
+from dingbridge.dingtalk.pacing import NoPacing, Pacer, QpsRetry, is_qps_limit
 from dingbridge.dingtalk.transport import Response, Transport
 
 __all__ = ["CallObserver", "Caller", "RetryPolicy"]
@@ -90,8 +96,12 @@ class Caller:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         observer: CallObserver | None = None,
+        pacer: Pacer | None = None,
+        qps_retry: QpsRetry | None = None,
     ) -> None:
         self.endpoints = endpoints
+        self.pacer: Pacer = pacer or NoPacing()
+        self.qps_retry = qps_retry or QpsRetry()
         self.transport = transport
         self.app_key = app_key
         self.timeout = timeout
@@ -136,6 +146,8 @@ class Caller:
         uses_app_token = token == "app"
         refreshed = False
         attempt = 0
+        qps_retries = 0
+        qps_waited = 0.0
         while True:
             attempt += 1
             value: str | None = token
@@ -143,7 +155,19 @@ class Caller:
                 assert self.tokens is not None, "Caller.tokens is not set"
                 value = await self.tokens.app_token()
             try:
+                await self.pacer.before_call(self.app_key, call.path)
                 return await self._once(call, value)
+            except RateLimited as exc:
+                if not is_qps_limit(exc):
+                    raise
+                qps_retries += 1
+                delay = self.qps_retry.delay(qps_retries, qps_waited)
+                if delay is None:
+                    raise
+                qps_waited += delay
+                attempt -= 1  # a refused call is not an attempt of the ServerBusy budget
+                await self._sleep(delay)
+                continue
             except TokenInvalid:
                 if uses_app_token and not refreshed and value is not None:
                     assert self.tokens is not None

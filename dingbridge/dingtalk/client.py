@@ -25,6 +25,7 @@ from dingbridge.dingtalk.api.tokens import AppTokens
 from dingbridge.dingtalk.api.users import Users
 from dingbridge.dingtalk.caller import Caller, CallObserver, RetryPolicy
 from dingbridge.dingtalk.endpoints import Endpoints
+from dingbridge.dingtalk.pacing import Pacer, QpsRetry
 from dingbridge.dingtalk.token_cache import MemoryTokenStore, TokenCache, TokenStore
 from dingbridge.dingtalk.transport import AiohttpTransport, Transport
 
@@ -38,7 +39,9 @@ class DingTalkClient:
     signs browsers in through ``login.dingtalk.com/oauth2/auth``; "v1" uses ``/gettoken`` and
     the SNS ``qrconnect`` flow. ``transport`` and ``token_store`` may be shared by many clients;
     a transport the client created itself is closed by :meth:`aclose`. ``observer`` is
-    called after every HTTP attempt with (path, outcome, seconds), for metrics.
+    called after every HTTP attempt with (path, outcome, seconds), for metrics. ``pacer``
+    gives each attempt its turn below DingTalk's limits (none by default; the server shares
+    one across instances) and ``qps_retry`` bounds the waiting after a 90018.
     """
 
     def __init__(
@@ -56,6 +59,8 @@ class DingTalkClient:
         timeout: float = 10.0,
         token_refresh_margin: float = 300.0,
         observer: CallObserver | None = None,
+        pacer: Pacer | None = None,
+        qps_retry: QpsRetry | None = None,
     ) -> None:
         if api_version not in ("v1", "v2"):
             raise ValueError(f"api_version must be 'v1' or 'v2', got {api_version!r}")
@@ -78,6 +83,8 @@ class DingTalkClient:
             timeout=timeout,
             retry=retry,
             observer=observer,
+            pacer=pacer,
+            qps_retry=qps_retry,
         )
         self.tokens = AppTokens(
             self.caller,

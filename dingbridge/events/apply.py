@@ -4,9 +4,9 @@ An event is applied at most once per space across every instance: its id is clai
 shared KV (``set_if_absent``) before it is applied, and released if applying fails, so
 DingTalk's redelivery can try again.
 
-- ``user_leave_org``: the user's members are disabled (kept, with their bindings), every
-  session of theirs ends through :func:`dingbridge.signin.member_sessions.end_member_sessions`
-  (which also revokes what apps hold for them), all audited.
+- ``user_leave_org``: the user's members are disabled (kept, with their bindings); once that
+  commits every session of theirs ends (:func:`dingbridge.spaces.members.access_ended`: their
+  dingbridge and gate sessions, the tokens apps hold, back-channel logout), all audited.
 - ``user_modify_org``: name, mobile, email and departments follow DingTalk (``v2/user/get``).
 - ``user_add_org`` / ``user_active_org``: the same, and a member is created when the space's
   binding policy is ``auto_provision``.
@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from dingbridge.dingtalk import DingTalkClient, UserNotFound
 from dingbridge.events.payload import DirectoryEvent
 from dingbridge.signin.binding_flow import get_policy
-from dingbridge.signin.member_sessions import end_member_sessions
 from dingbridge.spaces.dingtalk_settings import DingTalkConfig, load_dingtalk
 from dingbridge.spaces.directory_changes import (
     apply_user_detail,
@@ -68,10 +67,10 @@ async def apply_event(context: AppContext, space_id: int, event: DirectoryEvent)
     if event.corp_id and config.corp_id and event.corp_id != config.corp_id:
         return "other_corp"
     if event.event_type == "user_leave_org":
-        ended = 0
+        disabled = 0
         for userid in event.user_ids:
-            ended += await member_left(context, space_id, config.corp_id, userid)
-        return f"left:{ended}"
+            disabled += await member_left(context, space_id, config.corp_id, userid)
+        return f"left:{disabled}"
     if event.event_type.startswith("user_"):
         provision = policy == "auto_provision" and event.event_type != "user_modify_org"
         client = context.signin.clients.for_space(config)
@@ -91,13 +90,11 @@ async def apply_event(context: AppContext, space_id: int, event: DirectoryEvent)
 
 
 async def member_left(context: AppContext, space_id: int, corp_id: str, userid: str) -> int:
-    """Disable the user's members and end their sessions; the number of sessions ended."""
+    """Disable the user's members; their sessions have ended when this returns (the
+    transaction's after-commit work). The number of members disabled."""
     async with context.db.transaction() as session:
         disabled = await disable_leaver(session, space_id, corp_id, userid, actor=ACTOR)
-    ended = 0
-    for member_id in disabled:
-        ended += await end_member_sessions(context, space_id, member_id, actor=ACTOR)
-    return ended
+    return len(disabled)
 
 
 async def _follow_user(

@@ -1,4 +1,4 @@
-"""HTTP push callbacks (facts §10.1) at ``/{space}/dingtalk/events``.
+"""HTTP push callbacks at ``/{space}/dingtalk/events``.
 
 A callback is accepted only when all hold: the space's events come by ``http``; the signature
 (``signature`` or ``msg_signature`` over token, timestamp, nonce and ``encrypt``) is right;

@@ -1,5 +1,6 @@
-"""A catch-up sync run for the server, the CLI and the schedule: the sync, then the sessions of
-every member it disabled end (:func:`~dingbridge.signin.member_sessions.end_member_sessions`)."""
+"""A catch-up sync run for the server, the CLI and the schedule. Every member the sync disables
+loses every session as soon as the run commits (:func:`dingbridge.spaces.members.access_ended`,
+handled by the server's context; the CLI builds one, so sessions end on the running servers)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from dingbridge.events.apply import ACTOR
-from dingbridge.signin.member_sessions import end_member_sessions
 from dingbridge.spaces import audit
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
 from dingbridge.spaces.directory_import import client_for_space
@@ -47,9 +47,6 @@ async def run_sync(
                     )
             log.warning("space %d: %s", space_id, stopped.message)
             raise
-    if not dry_run:
-        for departure in report.departures:
-            await end_member_sessions(context, space_id, departure.member_id, actor=actor)
     return report
 
 

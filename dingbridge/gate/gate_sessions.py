@@ -13,10 +13,15 @@ A check costs one KV read: the gate session entry holds the verdict and the enco
 headers. The entry is re-checked against dingbridge's state — the member's session (signing
 out or an admin ending it), the member (disabled, deleted, departments), the app (deleted,
 access changed) — when it is older than :data:`REVALIDATE_AFTER` seconds; such a check costs a
-few more reads and one write. So a change reaches the gate within 30 s: the documented, bounded
-staleness of the one-read check. A gate session lasts at most as long as a member session
-(``--session-absolute``), and each re-check keeps the member's session alive while the app is
-in use, as a page view would.
+few more reads and one write. So a change of the app's access or the member's departments
+reaches the gate within 30 s: the documented, bounded staleness of the one-read check. When a
+member's sessions end — signing out of dingbridge (that session's gate sessions), disabled,
+deleted, unbound, a DingTalk leave, an admin ending them (all of them) — the gate sessions end
+at once: :func:`member_sessions_ended` (a session-end listener) deletes their entries, found
+through the member's index of gate sessions (``gate-member:{space}:{member}``, written when a
+gate session opens). The check itself still reads one key. A gate session lasts at most as
+long as a member session (``--session-absolute``), and each re-check keeps the member's session
+alive while the app is in use, as a page view would.
 
 Entries are keyed by a SHA-256 of the cookie value (``gate:{hash}``), tickets likewise: the
 KV never holds a usable cookie or ticket.
@@ -153,7 +158,51 @@ async def open_session(context: AppContext, ticket: Ticket) -> tuple[str, Verdic
         "checked": 0.0,
     }
     verdict = await _revalidate(context, session_id, record)
+    if verdict.status != 401:
+        await _index_session(context, record, _entry_key(session_id))
     return session_id, verdict
+
+
+def _member_key(space_id: int, member_id: int) -> str:
+    return f"gate-member:{space_id}:{member_id}"
+
+
+async def _index_session(context: AppContext, record: dict[str, Any], entry_key: str) -> None:
+    """Add a gate session to its member's index (a read and a write when a session opens;
+    two opening at the same instant may drop one: that one still ends at its re-check)."""
+    key = _member_key(record["space"], record["member"])
+    lifetime = context.member_sessions.absolute_timeout
+    raw = await context.kv.get(key)
+    entries: dict[str, dict[str, Any]] = json.loads(raw) if raw is not None else {}
+    at = now()
+    entries = {k: v for k, v in entries.items() if v["until"] > at}
+    entries[entry_key] = {"session": record["session"], "until": record["created"] + lifetime}
+    await context.kv.set(key, json.dumps(entries).encode(), lifetime)
+
+
+async def member_sessions_ended(
+    context: AppContext, space_id: int, member_id: int, handle: str | None
+) -> None:
+    """A session-end listener (``SignInServices.session_listeners``): end the gate sessions
+    that stand on the member's session ``handle``, or all of the member's (``None``)."""
+    key = _member_key(space_id, member_id)
+    raw = await context.kv.get(key)
+    if raw is None:
+        return
+    entries: dict[str, dict[str, Any]] = json.loads(raw)
+    ending = [k for k, v in entries.items() if handle is None or v["session"] == handle]
+    for entry_key in ending:
+        await context.kv.delete(entry_key)
+        del entries[entry_key]
+    if ending:
+        log.info(
+            "space %d: %d gate session(s) of member %d ended", space_id, len(ending), member_id
+        )
+    ttl = max((v["until"] for v in entries.values()), default=0.0) - now()
+    if ttl > 0:
+        await context.kv.set(key, json.dumps(entries).encode(), ttl)
+    else:
+        await context.kv.delete(key)
 
 
 async def check(context: AppContext, space_id: int, app_id: int, session_id: str) -> Verdict:

@@ -15,8 +15,6 @@ a name is ``%2C``): split on ``,`` first, then decode each.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
@@ -49,13 +47,6 @@ def encode_value(value: str) -> str:
 
 def encode_list(values: Iterable[str]) -> str:
     return ",".join(encode_value(value) for value in values)
-
-
-def member_subject(key: bytes, space_id: int, member_id: int) -> str:
-    """The member's stable, opaque user id in this space (``X-Auth-Request-User``): no mobile,
-    no DingTalk userid, no database id can be read from it."""
-    digest = hmac.new(key, f"{space_id}:{member_id}".encode(), hashlib.sha256).hexdigest()
-    return digest[:32]
 
 
 @dataclass(frozen=True)

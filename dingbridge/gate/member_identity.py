@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from dingbridge.gate.identity_headers import Identity, member_subject
+from dingbridge.gate.identity_headers import Identity
 from dingbridge.signin.space_cache import MemberView
+from dingbridge.spaces.member_subjects import member_subject
 from dingbridge.storage.models import Department, Member, MemberDepartment
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 async def member_identity(
     context: AppContext, member: MemberView, *, corp_id: str, userid: str
 ) -> Identity:
-    """The member's identity for apps: name, e-mail, department names (sorted), DingTalk ids."""
+    """The member's identity for apps: their subject (the OpenID ``sub`` too), name, e-mail,
+    department names (sorted), DingTalk ids."""
     async with context.db.session() as session:
         email = await session.scalar(select(Member.email).where(Member.id == member.id))
         groups = await session.scalars(
@@ -29,7 +31,7 @@ async def member_identity(
         )
         names = tuple(groups)
     return Identity(
-        user=member_subject(context.signin.keys.member_subject, member.space_id, member.id),
+        user=await member_subject(context.db, member.id),
         email=email or "",
         name=member.name,
         groups=names,

@@ -10,7 +10,7 @@ Two implementations sit behind one :class:`KV` protocol and pass one conformance
 
 Values are bytes, keys are strings, TTLs are seconds (floats). ``create_kv(url)`` picks the
 implementation from a URL: ``None`` or ``memory://`` for memory, ``redis://`` / ``rediss://`` /
-``unix://`` for Redis.
+``unix://`` for Redis (``?prefix=…`` sets the key prefix).
 """
 
 from __future__ import annotations
@@ -77,13 +77,26 @@ def create_kv(url: str | None, *, clock: Callable[[], float] | None = None) -> K
 
         return MemoryKV(clock=clock)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from dingbridge.kv.redis import RedisKV
+        from dingbridge.kv.redis import DEFAULT_PREFIX, RedisKV
 
-        return RedisKV.from_url(url)
+        url, prefix = _split_prefix(url)
+        return RedisKV.from_url(url, prefix=prefix or DEFAULT_PREFIX)
     scheme = url.split(":", 1)[0]
     raise KVError(
         f"unsupported key-value store URL scheme {scheme!r}: use memory:// or redis://host:port/db"
     )
+
+
+def _split_prefix(url: str) -> tuple[str, str | None]:
+    """A Redis URL without its ``prefix`` query parameter, and that parameter (the key prefix:
+    several deployments, or tests, on one Redis database)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = next((value for name, value in query if name == "prefix"), None)
+    rest = urlencode([(name, value) for name, value in query if name != "prefix"])
+    return urlunsplit(parts._replace(query=rest)), prefix
 
 
 def check_ttl(ttl: float | None) -> None:

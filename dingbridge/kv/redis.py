@@ -50,6 +50,15 @@ class RedisKV:
     def _k(self, key: str) -> str:
         return self.prefix + key
 
+    @property
+    def client(self) -> aioredis.Redis:
+        """The Redis client, for a component that needs an atomic script of its own (the
+        DingTalk pacer); it must prefix its keys with :meth:`full_key`."""
+        return self._client
+
+    def full_key(self, key: str) -> str:
+        return self._k(key)
+
     async def get(self, key: str) -> bytes | None:
         try:
             value = await self._client.get(self._k(key))

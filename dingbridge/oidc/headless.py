@@ -1,16 +1,29 @@
-"""The library side of ``dingbridge app rotate-keys SPACE``: run from the CLI, next to a
-running server (which picks the new key up within ``signing_keys.CACHE_SECONDS``)."""
+"""The library side of ``dingbridge app rotate-keys SPACE``: run from the CLI, next to running
+servers. With the servers' ``kv_url`` (``DINGBRIDGE_KV_URL``) the rotation is published there
+and every instance signs with the new key from its next request; without it they pick it up
+within ``signing_keys.CACHE_SECONDS``."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dingbridge.oidc.signing_keys import DEFAULT_ALGORITHM, rotate_keys_in
+from dingbridge.kv import KVError, create_kv
+from dingbridge.oidc.signing_keys import (
+    CACHE_SECONDS,
+    DEFAULT_ALGORITHM,
+    publish_rotation,
+    rotate_keys_in,
+)
 from dingbridge.settings import Settings, secret_keys
 from dingbridge.spaces import audit
 from dingbridge.spaces.headless import CLI_ACTOR, run_in_transaction
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.spaces.store import get_space
+
+log = logging.getLogger(__name__)
 
 
 def rotate_space_keys(settings: Settings, space_id: int, alg: str = DEFAULT_ALGORITHM) -> str:
@@ -26,4 +39,23 @@ def rotate_space_keys(settings: Settings, space_id: int, alg: str = DEFAULT_ALGO
         )
         return kid
 
-    return run_in_transaction(settings, work)
+    kid = run_in_transaction(settings, work)
+    if settings.kv_url:
+        asyncio.run(_publish(settings.kv_url, space_id))
+    return kid
+
+
+async def _publish(kv_url: str, space_id: int) -> None:
+    kv = create_kv(kv_url)
+    try:
+        await publish_rotation(kv, space_id)
+    except KVError as exc:
+        log.warning(
+            "space %d: the rotation could not be published to the KV (%s); running servers "
+            "pick the new key up within %.0f s",
+            space_id,
+            exc,
+            CACHE_SECONDS,
+        )
+    finally:
+        await kv.close()

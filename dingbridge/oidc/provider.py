@@ -148,7 +148,7 @@ class Provider:
         self.db = db
         self.kv = kv
         self.spaces = spaces
-        self.keys = SigningKeys(db, box, alg=alg)
+        self.keys = SigningKeys(db, box, kv, alg=alg)
         self.codes = AuthorizationCodes(kv)
         self.tokens = TokenStore(db)
         self.logout_client = LogoutClient()

@@ -3,16 +3,25 @@ box, rotated with ``dingbridge app rotate-keys SPACE``.
 
 The newest active key signs. A rotation retires the active keys (``retired_at``) and makes a
 new one; a retired key stays in the JWKS for :data:`RETIRED_KEPT` seconds, longer than any ID
-token it signed lives, so apps can still verify them. Each process keeps a space's keys for
-:data:`CACHE_SECONDS` (a rotation made by the CLI reaches running servers within that).
+token it signed lives, so apps can still verify them.
+
+Each process keeps a space's keys while the space's key version in the shared KV
+(``oidc-keys-version:{space}``) is unchanged, and at most :data:`CACHE_SECONDS`. A rotation
+bumps that version (the server when it makes a space's first key, ``dingbridge app
+rotate-keys`` when run with the servers' ``kv_url``), so every instance signs with the new key
+from its next request; a rotation that could not reach the KV is seen within
+:data:`CACHE_SECONDS`. An instance still signing with the retired key meanwhile does no harm:
+the retired key stays in every instance's JWKS.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +30,7 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dingbridge.kv import KV, KVError
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.storage.db import Database
 from dingbridge.storage.models import OidcSigningKey, utcnow
@@ -29,7 +39,7 @@ ALGORITHMS = ("RS256", "ES256")
 DEFAULT_ALGORITHM = "RS256"
 ID_TOKEN_LIFETIME = 3600
 RETIRED_KEPT = 2 * ID_TOKEN_LIFETIME
-CACHE_SECONDS = 30.0
+CACHE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,15 @@ async def rotate_keys_in(
     return str(key.kid)
 
 
+def version_key(space_id: int) -> str:
+    return f"oidc-keys-version:{space_id}"
+
+
+async def publish_rotation(kv: KV, space_id: int) -> None:
+    """Tell every instance sharing ``kv`` that the space's keys changed (after the commit)."""
+    await kv.incr(version_key(space_id))
+
+
 async def rotate_keys(
     db: Database, box: SecretBox, space_id: int, *, alg: str = DEFAULT_ALGORITHM
 ) -> str:
@@ -97,32 +116,63 @@ async def rotate_keys(
 
 
 class SigningKeys:
-    """The signing keys of every space, cached per process."""
+    """The signing keys of every space, cached per process (see the module's docstring)."""
 
-    def __init__(self, db: Database, box: SecretBox, *, alg: str = DEFAULT_ALGORITHM) -> None:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        kv: KV | None = None,
+        *,
+        alg: str = DEFAULT_ALGORITHM,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self._box = box
+        self._kv = kv
         self._alg = alg
-        self._cache: dict[int, tuple[float, SpaceKeys]] = {}
+        self._clock = clock
+        self._cache: dict[int, tuple[float, bytes | None, SpaceKeys]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
     def forget(self, space_id: int) -> None:
         self._cache.pop(space_id, None)
 
-    async def for_space(self, space_id: int) -> SpaceKeys:
+    async def _version(self, space_id: int) -> bytes | None:
+        if self._kv is None:
+            return None
+        try:
+            return await self._kv.get(version_key(space_id))
+        except KVError:
+            return b"unknown"  # the KV is down: rely on CACHE_SECONDS
+
+    def _fresh(self, space_id: int, version: bytes | None) -> SpaceKeys | None:
         cached = self._cache.get(space_id)
-        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        if cached is None or cached[1] != version:
+            return None
+        if self._clock() - cached[0] >= CACHE_SECONDS:
+            return None
+        return cached[2]
+
+    async def for_space(self, space_id: int) -> SpaceKeys:
+        version = await self._version(space_id)
+        keys = self._fresh(space_id, version)
+        if keys is not None:
+            return keys
         async with self._locks.setdefault(space_id, asyncio.Lock()):
-            cached = self._cache.get(space_id)
-            if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-                return cached[1]
+            keys = self._fresh(space_id, version)
+            if keys is not None:
+                return keys
             keys = await self._load(space_id)
             if keys is None:
                 await rotate_keys(self._db, self._box, space_id, alg=self._alg)
+                if self._kv is not None:
+                    with contextlib.suppress(KVError):
+                        await publish_rotation(self._kv, space_id)
+                        version = await self._version(space_id)
                 keys = await self._load(space_id)
                 assert keys is not None
-            self._cache[space_id] = (time.monotonic(), keys)
+            self._cache[space_id] = (self._clock(), version, keys)
             return keys
 
     async def _load(self, space_id: int) -> SpaceKeys | None:

@@ -1,24 +1,23 @@
 """Who a member is to an app: the ``sub`` and the claims of the ID token and userinfo.
 
-``sub`` is random (128 bits), made the first time a member signs in to any app of the space
-and kept (``oidc_subjects``): stable and unique per space member, and neither the mobile, the
-DingTalk userid nor the database id. Claims by scope: ``profile`` gives ``name``,
-``preferred_username`` (the DingTalk userid) and ``dingtalk`` (``corp_id``, ``userid``,
-``unionid``); ``email`` gives ``email``; ``phone`` gives ``phone_number`` (E.164, verified by
-SMS); ``groups`` gives ``groups`` (department names).
+``sub`` is the member's subject (:mod:`dingbridge.spaces.member_subjects`): random, stable and
+unique per space member, the same value the forward-auth gate sends as
+``X-Auth-Request-User``. Claims by scope: ``profile`` gives ``name``, ``preferred_username``
+(the DingTalk userid) and ``dingtalk`` (``corp_id``, ``userid``, ``unionid``); ``email`` gives
+``email``; ``phone`` gives ``phone_number`` (E.164, verified by SMS); ``groups`` gives
+``groups`` (department names).
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from dingbridge.spaces.member_subjects import member_subject
 from dingbridge.storage.db import Database
-from dingbridge.storage.models import Binding, Department, Member, MemberDepartment, OidcSubject
+from dingbridge.storage.models import Binding, Department, Member, MemberDepartment
 
 SCOPES = ("openid", "profile", "email", "phone", "groups")
 
@@ -62,26 +61,6 @@ class Subject:
         return claims
 
 
-async def _sub_for(db: Database, member_id: int) -> str:
-    async with db.session() as session:
-        found = await session.scalar(
-            select(OidcSubject.sub).where(OidcSubject.member_id == member_id)
-        )
-    if found is not None:
-        return found
-    try:
-        async with db.transaction() as session:
-            session.add(OidcSubject(member_id=member_id, sub=secrets.token_hex(16)))
-    except IntegrityError:  # made by a concurrent request: read it back
-        pass
-    async with db.session() as session:
-        made = await session.scalar(
-            select(OidcSubject.sub).where(OidcSubject.member_id == member_id)
-        )
-    assert made is not None
-    return made
-
-
 async def load_subject(db: Database, space_id: int, member_id: int) -> Subject | None:
     """The member of this space as apps see it; ``None`` if it is not (or no longer) one."""
     async with db.session() as session:
@@ -106,5 +85,5 @@ async def load_subject(db: Database, space_id: int, member_id: int) -> Subject |
         }
         if binding is not None:
             values.update(corp_id=binding.corp_id, userid=binding.userid, unionid=binding.unionid)
-    sub = await _sub_for(db, member_id)
+    sub = await member_subject(db, member_id)
     return Subject(member_id=member_id, space_id=space_id, sub=sub, **values)  # type: ignore[arg-type]

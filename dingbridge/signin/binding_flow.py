@@ -32,7 +32,7 @@ from dingbridge.signin.codes import SendResult, VerifyResult
 from dingbridge.signin.pending import DingTalkIdentity, PendingBinding
 from dingbridge.signin.sms import mask_mobile, space_label
 from dingbridge.spaces import audit
-from dingbridge.spaces.members import MemberInput, add_member, find_by_mobile
+from dingbridge.spaces.members import MemberInput, access_ended, add_member, find_by_mobile
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.storage.models import Binding, DingTalkSettingsRow, Member
 
@@ -241,6 +241,7 @@ async def unbind(session: AsyncSession, space_id: int, binding_id: int, *, actor
     )
     await session.delete(binding)
     await session.flush()
+    access_ended(session, space_id, member.id, actor=actor, why="unbound")
     return member
 
 

@@ -2,9 +2,12 @@
 
 The session lives in the shared :class:`~dingbridge.sessions.SessionStore` (idle and absolute
 timeouts there), path ``/{space}/``, subject ``"{space}:{member}"`` so an admin can end all of
-a member's sessions. Every page view checks the member (through
-:mod:`dingbridge.signin.space_cache`, which drops a space's entry when one of its members
-changes): a disabled or deleted member is signed out at once, and their sessions are ended.
+a member's sessions. A member disabled, deleted or unbound by anything (console, API, CLI,
+DingTalk events, the catch-up sync) loses every session as soon as the change commits
+(:func:`access_ended`, see :mod:`dingbridge.spaces.members`). Every page view also checks the
+member (through :mod:`dingbridge.signin.space_cache`): a change made by a process that could
+not end the sessions itself (a CLI command without the servers' KV) signs the member out at
+their next request.
 The cookie that carries the session id is the web layer's (:mod:`dingbridge.web.space.cookies`).
 """
 
@@ -22,7 +25,8 @@ from dingbridge.signin.binding_flow import unbind
 from dingbridge.signin.pending import DingTalkIdentity
 from dingbridge.signin.space_cache import MemberView
 from dingbridge.spaces import audit
-from dingbridge.spaces.members import get_member
+from dingbridge.spaces import members as member_ops
+from dingbridge.spaces.members import AccessEnded, get_member
 
 if TYPE_CHECKING:
     from dingbridge.context import AppContext
@@ -128,9 +132,41 @@ async def sign_out(context: AppContext, space_id: int, session_id: str) -> None:
 
 
 async def revoke_member_sessions(context: AppContext, space_id: int, member_id: int) -> int:
+    """THE way every session of a member ends: their dingbridge sessions here, then the
+    listeners (the OpenID provider revokes the tokens apps hold and sends back-channel logout;
+    the gate drops the member's gate sessions). The number of dingbridge sessions ended."""
     ended = await context.member_sessions.revoke_subject("member", subject(space_id, member_id))
     await sessions_ended(context, space_id, member_id, None)
     return ended
+
+
+async def access_ended(context: AppContext, items: list[AccessEnded]) -> None:
+    """The :data:`~dingbridge.spaces.members.ACCESS_ENDED` handler (registered by
+    ``create_app``): after a transaction that disabled, deleted or unbound members has
+    committed, each of them loses every session at once (audited when there were any)."""
+    done: set[tuple[int, int]] = set()
+    for item in items:
+        if (item.space_id, item.member_id) in done:
+            continue
+        done.add((item.space_id, item.member_id))
+        ended = await revoke_member_sessions(context, item.space_id, item.member_id)
+        log.info(
+            "space %d: member %d %s by %s: %d session(s) ended",
+            item.space_id,
+            item.member_id,
+            item.why,
+            item.actor,
+            ended,
+        )
+        if ended:
+            async with context.db.transaction() as session:
+                await audit.record(
+                    session,
+                    item.actor,
+                    "member.sessions_revoked",
+                    f"space:{item.space_id}/member:{item.member_id}",
+                    {"sessions": ended, "why": item.why},
+                )
 
 
 async def end_member_sessions(
@@ -152,12 +188,17 @@ async def end_member_sessions(
 
 async def unbind_and_sign_out(
     context: AppContext, space_id: int, binding_id: int, *, actor: str
-) -> int:
-    """Remove a binding (audited) and end the member's sessions; the sessions ended."""
+) -> None:
+    """Remove a binding (audited); the member's sessions end once it has committed."""
     async with context.db.transaction() as session:
-        member = await unbind(session, space_id, binding_id, actor=actor)
-    ended = await revoke_member_sessions(context, space_id, member.id)
-    log.info(
-        "space %d: binding %d removed by %s (%d sessions ended)", space_id, binding_id, actor, ended
-    )
-    return ended
+        await unbind(session, space_id, binding_id, actor=actor)
+
+
+async def delete_member(context: AppContext, space_id: int, member_id: int, *, actor: str) -> None:
+    """Delete a member (audited). Their sessions end first, while the member and what apps
+    hold for them still exist: back-channel logout names the member's subject."""
+    async with context.db.session() as session:
+        await get_member(session, space_id, member_id)  # NotFound before anything ends
+    await revoke_member_sessions(context, space_id, member_id)
+    async with context.db.transaction() as session:
+        await member_ops.delete_member(session, space_id, member_id, actor=actor)

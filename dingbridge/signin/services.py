@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dingbridge.dingtalk import QpsRetry
 from dingbridge.dingtalk.caller import CallObserver
 from dingbridge.keys import SignInKeys
 from dingbridge.kv import KV
 from dingbridge.settings import Settings, SettingsError
 from dingbridge.signin.codes import CodeService
+from dingbridge.signin.dingtalk_pacing import PacingObserver, SharedPacer
 from dingbridge.signin.kv_token_store import KVTokenStore
 from dingbridge.signin.sms import SmsConfigError, SmsSender, SmsSendError, create_sender
 from dingbridge.signin.sms.console import ConsoleSender
@@ -107,14 +109,30 @@ class SignInServices:
         db: Database,
         *,
         observer: CallObserver | None = None,
+        pacing_observer: PacingObserver | None = None,
     ) -> SignInServices:
-        """``observer``: given to every space's DingTalk client (the server's metrics)."""
+        """``observer``: given to every space's DingTalk client (the server's metrics);
+        ``pacing_observer``: the pacer's waits and refusals (the metrics too)."""
         keys = SignInKeys.derive(secret_key)
+        pacer = SharedPacer(
+            kv,
+            qps=settings.dingtalk_qps,
+            egress_limit=settings.dingtalk_egress_limit,
+            max_wait=settings.dingtalk_max_wait,
+            observer=pacing_observer,
+        )
         sender = build_sender(settings)
         return cls(
             sender=sender,
             codes=CodeService(kv, sender, keys.codes),
-            clients=DingTalkClients(settings, secret_box, KVTokenStore(kv), observer=observer),
+            clients=DingTalkClients(
+                settings,
+                secret_box,
+                KVTokenStore(kv),
+                observer=observer,
+                pacer_for=pacer.for_egress,
+                qps_retry=QpsRetry(patience=settings.dingtalk_max_wait),
+            ),
             keys=keys,
             spaces=SpaceCache(db, kv),
         )

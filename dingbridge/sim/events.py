@@ -1,4 +1,4 @@
-"""Event subscription as DingTalk delivers it (dingtalk-api.md §10): Stream mode and HTTP push.
+"""Event subscription as DingTalk delivers it: Stream mode and HTTP push.
 
 A directory change made through the control API or the console (a user leaves, changes mobile,
 moves department, joins) becomes one :class:`SimEvent`, delivered to every app of the corp

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dingbridge.errors import ValidationFailed
 from dingbridge.i18n import Message
 from dingbridge.spaces import audit
-from dingbridge.spaces.members import CleanMember, MemberInput, clean_member
+from dingbridge.spaces.members import CleanMember, MemberInput, change_status, clean_member
 from dingbridge.spaces.store import get_space
 from dingbridge.storage.models import Member
 
@@ -210,7 +210,8 @@ async def import_members(
         if (member.name, member.email, member.role, member.status) == new:
             report.unchanged += 1
             continue
-        member.name, member.email, member.role, member.status = new
+        member.name, member.email, member.role = new[:3]
+        change_status(session, member, clean.status, actor=actor)
         report.updated += 1
     await session.flush()
     await audit.record(

@@ -15,10 +15,11 @@ otherwise they go to the server's ``dingtalk_api`` / ``dingtalk_oapi`` settings.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from dingbridge.dingtalk import DingTalkClient, Endpoints, TokenStore, Transport
+from dingbridge.dingtalk import DingTalkClient, Endpoints, Pacer, QpsRetry, TokenStore, Transport
 from dingbridge.dingtalk.caller import CallObserver
 from dingbridge.dingtalk.transport import AiohttpTransport
 from dingbridge.settings import Settings
@@ -53,7 +54,10 @@ def _fingerprint(config: DingTalkConfig) -> tuple[object, ...]:
 class DingTalkClients:
     """The registry. ``transport`` defaults to one shared aiohttp transport, created lazily
     and closed by :meth:`aclose`; tests pass an in-process one. ``observer`` is given to every
-    client (``(path, outcome, seconds)`` per HTTP attempt: the server's metrics)."""
+    client (``(path, outcome, seconds)`` per HTTP attempt: the server's metrics).
+    ``pacer_for(forward_url)`` gives the clients calling out through that forward address
+    (None: directly) their pacer (the shared budget below DingTalk's limits); ``qps_retry``
+    bounds the retrying after a 90018."""
 
     def __init__(
         self,
@@ -63,7 +67,11 @@ class DingTalkClients:
         *,
         transport: Transport | None = None,
         observer: CallObserver | None = None,
+        pacer_for: Callable[[str | None], Pacer] | None = None,
+        qps_retry: QpsRetry | None = None,
     ) -> None:
+        self._pacer_for = pacer_for
+        self._qps_retry = qps_retry
         self._settings = settings
         self._box = secret_box
         self._token_store = token_store
@@ -113,6 +121,8 @@ class DingTalkClients:
             transport=self.transport,
             token_store=self._token_store,
             observer=self._observer,
+            pacer=self._pacer_for(config.forward_url) if self._pacer_for else None,
+            qps_retry=self._qps_retry,
         )
         self._clients[config.space_id] = _Cached(fingerprint, client)
         if cached is not None:

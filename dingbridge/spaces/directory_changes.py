@@ -1,8 +1,8 @@
 """A space's members and departments follow DingTalk's directory (events and the catch-up sync).
 
-Database work only, in the caller's transaction; ending sessions is the caller's
-(:mod:`dingbridge.events.apply`). A DingTalk user is matched to members of the space by
-``dingtalk_userid`` or by a binding of the space's corp.
+Database work only, in the caller's transaction; a member disabled here loses every session
+once it commits (:func:`dingbridge.spaces.members.access_ended`). A DingTalk user is matched
+to members of the space by ``dingtalk_userid`` or by a binding of the space's corp.
 
 - :func:`disable_leaver`: the members of a user who left are disabled (kept, with their
   bindings, for the audit trail), with when and why.
@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dingbridge.dingtalk import UserDetail
 from dingbridge.spaces import audit
 from dingbridge.spaces.directory_import import upsert_members
-from dingbridge.storage.models import Binding, Department, Member, MemberDepartment, utcnow
+from dingbridge.spaces.members import change_status
+from dingbridge.storage.models import Binding, Department, Member, MemberDepartment
 
 LEFT_REASON = "left the company in DingTalk"
 
@@ -57,9 +58,7 @@ async def disable_leaver(
     for member in await members_of_user(session, space_id, corp_id, userid):
         if member.status != "active":
             continue
-        member.status = "disabled"
-        member.disabled_at = when or utcnow()
-        member.disabled_reason = reason[:200]
+        change_status(session, member, "disabled", actor=actor, reason=reason, when=when)
         disabled.append(member.id)
         await audit.record(
             session,

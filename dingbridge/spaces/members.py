@@ -1,10 +1,19 @@
-"""Members of a space: add, edit, disable, delete, list. Mobiles unique per space."""
+"""Members of a space: add, edit, disable, delete, list. Mobiles unique per space.
+
+**A member's access ends in one place.** Whatever disables a member (the console, the JSON
+API, the CLI, a CSV import, a DingTalk leave event, the catch-up sync), deletes one or removes
+their binding calls :func:`access_ended` inside its transaction. Once that transaction has
+committed, the handler the server registered for :data:`ACCESS_ENDED`
+(:func:`dingbridge.signin.member_sessions.access_ended`) ends every session of the member: their
+dingbridge sessions, their gate sessions, the tokens apps hold (with back-channel logout).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,11 +23,57 @@ from dingbridge.i18n import Message
 from dingbridge.spaces import audit
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.spaces.store import get_space
-from dingbridge.storage.models import Member
+from dingbridge.storage.db import Database
+from dingbridge.storage.models import Member, utcnow
 
 STATUSES = ("active", "disabled")
+ACCESS_ENDED = "member.access_ended"
+"""The :meth:`Database.note` topic of :class:`AccessEnded` items."""
 DEFAULT_ROLE = "member"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True)
+class AccessEnded:
+    """A member who may no longer sign in: disabled, deleted or unbound (``why``)."""
+
+    space_id: int
+    member_id: int
+    actor: str
+    why: str
+
+
+def access_ended(
+    session: AsyncSession, space_id: int, member_id: int, *, actor: str, why: str
+) -> None:
+    """Every session of the member ends once this transaction has committed."""
+    Database.note(session, ACCESS_ENDED, AccessEnded(space_id, member_id, actor, why))
+
+
+def change_status(
+    session: AsyncSession,
+    member: Member,
+    status: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    when: datetime | None = None,
+) -> bool:
+    """Set the member's status; a member leaving ``active`` loses access
+    (:func:`access_ended`), with when and why recorded when a ``reason`` is given (the console
+    shows them). Whether the status changed."""
+    if member.status == status:
+        return False
+    was_active = member.status == "active"
+    member.status = status
+    if status == "active":
+        member.disabled_at = member.disabled_reason = None
+    elif was_active:
+        if reason:
+            member.disabled_at = when or utcnow()
+            member.disabled_reason = reason[:200]
+        access_ended(session, member.space_id, member.id, actor=actor, why="disabled")
+    return True
 
 
 @dataclass(frozen=True)
@@ -143,7 +198,8 @@ async def edit_member(
         )
     before = member_fields(member)
     member.name, member.mobile, member.email = clean.name, clean.mobile, clean.email
-    member.role, member.status = clean.role, clean.status
+    member.role = clean.role
+    change_status(session, member, clean.status, actor=actor)
     changes = audit.diff(before, member_fields(member))
     if changes:
         await audit.record(
@@ -166,7 +222,7 @@ async def set_member_status(
             f"space:{space_id}/member:{member_id}",
             {"name": member.name},
         )
-        member.status = status
+        change_status(session, member, status, actor=actor)
     return member
 
 
@@ -181,6 +237,7 @@ async def delete_member(
         f"space:{space_id}/member:{member_id}",
         member_fields(member),
     )
+    access_ended(session, space_id, member_id, actor=actor, why="deleted")
     await session.delete(member)
     await session.flush()
 

@@ -6,13 +6,23 @@ the listener's ``key`` function when it is flushed, and the listener gets the se
 the outermost transaction has committed (never for a rollback, nor for a savepoint alone).
 For SQLite, :meth:`Database.data_version` also tells when *any* connection (another process
 included: a CLI command, a second server on the same file) has committed.
+
+:meth:`Database.note` and :meth:`Database.after_commit` let domain code ask for async work once
+a transaction has committed (a member disabled: their sessions end): code inside the
+transaction notes an item under a topic; once the outermost transaction has committed, the
+handler registered for the topic is awaited with the items — at the end of
+:meth:`Database.transaction`, before it returns to its caller; for a session committed some
+other way, in a task started at the commit (:meth:`Database.settle` waits for those). Nothing
+runs for a rollback; notes of a topic without a handler (a CLI process with no server around
+it) are dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +91,9 @@ class _Watch:
 
 
 _CHANGED = "dingbridge_changed"  # Session.info entry: {watch index: keys} of this transaction
+_NOTES = "dingbridge_notes"  # Session.info entry: {topic: [items]} noted in this transaction
+_MANAGED = "dingbridge_managed"  # Session.info flag: Database.transaction runs the notes
+AfterCommit = Callable[[list[Any]], Awaitable[None]]
 
 
 class Database:
@@ -104,6 +117,37 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=tracked
         )
+        self._after_commit: dict[str, AfterCommit] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    # -- async work after a commit ------------------------------------------------------------
+    @staticmethod
+    def note(session: AsyncSession | Session, topic: str, item: Any) -> None:
+        """Ask for ``topic``'s handler to be awaited with ``item`` once this transaction has
+        committed (see the module docstring)."""
+        notes: dict[str, list[Any]] = session.info.setdefault(_NOTES, {})
+        notes.setdefault(topic, []).append(item)
+
+    def after_commit(self, topic: str, handler: AfterCommit) -> None:
+        """Await ``handler(items)`` after each commit of a transaction that noted ``topic``
+        items (one handler per topic; a second registration replaces the first)."""
+        self._after_commit[topic] = handler
+
+    async def _run_notes(self, notes: dict[str, list[Any]]) -> None:
+        for topic, items in notes.items():
+            handler = self._after_commit.get(topic)
+            if handler is None:
+                log.debug("no handler for %d %r note(s): dropped", len(items), topic)
+                continue
+            try:
+                await handler(items)
+            except Exception:  # committed already: log, let the other topics run
+                log.exception("after-commit handler for %r failed", topic)
+
+    async def settle(self) -> None:
+        """Wait for the after-commit work of sessions committed outside :meth:`transaction`."""
+        while pending := [task for task in self._running if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def on_commit(self, key: ChangeKey, listener: ChangeListener) -> None:
         """After each commit that changed ORM objects, call ``listener`` with the set of
@@ -126,6 +170,7 @@ class Database:
     def _rolled_back(session: Session) -> None:
         if not session.in_nested_transaction():
             session.info.pop(_CHANGED, None)
+            session.info.pop(_NOTES, None)
 
     def _committed(self, session: Session) -> None:
         if session.in_nested_transaction():
@@ -137,6 +182,14 @@ class Database:
                     self._watches[index].listener(keys)
                 except Exception:  # a cache must not fail a committed transaction
                     log.exception("commit listener failed")
+        if not session.info.get(_MANAGED) and (notes := session.info.pop(_NOTES, None)):
+            try:
+                task = asyncio.get_running_loop().create_task(self._run_notes(notes))
+            except RuntimeError:  # no loop (a synchronous session): nobody to run them
+                log.warning("after-commit notes dropped: no event loop")
+                return
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
     def session(self) -> AsyncSession:
         """A new session; use ``async with db.session() as s, s.begin(): ...``."""
@@ -144,9 +197,15 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction, committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """A session inside one transaction, committed on success, rolled back on error; the
+        after-commit work noted in it (:meth:`note`) is done before this returns."""
+        async with self._sessions() as session:
+            session.info[_MANAGED] = True
+            async with session.begin():
+                yield session
+            notes = session.info.pop(_NOTES, None)
+        if notes:
+            await self._run_notes(notes)
 
     async def ping(self) -> None:
         """Raise when the database cannot be reached."""
@@ -181,5 +240,6 @@ class Database:
             self._probe = None
 
     async def dispose(self) -> None:
+        await self.settle()
         self._close_probe()
         await self.engine.dispose()

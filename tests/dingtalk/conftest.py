@@ -9,6 +9,7 @@ import pytest
 
 from dingbridge.dingtalk import DingTalkClient, Endpoints, HandlerTransport, Request, Response
 from dingbridge.dingtalk.caller import RetryPolicy
+from dingbridge.dingtalk.pacing import QpsRetry
 from dingbridge.dingtalk.transport import json_response
 
 APP_KEY = "dingunittest00000001"
@@ -85,6 +86,7 @@ class SimClients:
         api_version: str = "v2",
         app_secret: str | None = None,
         timeout: float = 5.0,
+        qps_retry: QpsRetry | None = None,
     ) -> DingTalkClient:
         from dingbridge.dingtalk import ASGITransport
         from dingbridge.sim.defaults import FULL_APP
@@ -100,6 +102,7 @@ class SimClients:
             transport=ASGITransport(self.sim_app, client=(peer, 50000)),
             retry=RetryPolicy(max_attempts=3, backoff=0.0),
             timeout=timeout,
+            qps_retry=qps_retry,
         )
         self.made.append(client)
         return client

@@ -12,6 +12,7 @@ from dingbridge.dingtalk import (
     InvalidCredentials,
     IpNotWhitelisted,
     PermissionDenied,
+    QpsRetry,
     RateLimited,
     ServerBusy,
     TransportError,
@@ -91,7 +92,7 @@ async def test_missing_api_permission_on_api_host(sim_client: SimClients, sim_st
 
 
 async def test_qps_limit_is_rate_limited(sim_client: SimClients) -> None:
-    client = sim_client()
+    client = sim_client(qps_retry=QpsRetry(patience=0))  # no waiting: the 90018 surfaces
     await client.tokens.app_token()
     results = await asyncio.gather(
         *(client.users.get("user001") for _ in range(25)), return_exceptions=True
@@ -99,6 +100,13 @@ async def test_qps_limit_is_rate_limited(sim_client: SimClients) -> None:
     limited = [r for r in results if isinstance(r, RateLimited)]
     assert limited and limited[0].effective_code == "90018"
     assert "调用频率超限" in limited[0].explanation
+
+
+async def test_by_default_the_client_rides_out_the_qps_limit(sim_client: SimClients) -> None:
+    client = sim_client()
+    await client.tokens.app_token()
+    users = await asyncio.gather(*(client.users.get("user001") for _ in range(25)))
+    assert {user.userid for user in users} == {"user001"}
 
 
 async def test_5xx_once_then_success_for_reads(sim_client: SimClients, sim_state: Any) -> None:

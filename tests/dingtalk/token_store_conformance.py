@@ -10,6 +10,9 @@ default, which advances the fake clock the ``clock`` fixture gives them::
 
         @pytest.fixture
         def pass_time(self): return asyncio.sleep  # Redis keeps real time
+
+A shared store's lock should expire quickly when its holder dies: give the store under test a
+lock expiry shorter than 0.4 s, so the suite checks that a live holder renews it.
 """
 
 from __future__ import annotations
@@ -89,4 +92,22 @@ class TokenStoreConformance:
         caches = [TokenCache(token_store), TokenCache(token_store)]
         values = await asyncio.gather(*(c.get("conf:shared", fetch) for c in caches * 20))
         assert set(values) == {"shared-token"}
+        assert fetches == 1
+
+    async def test_a_fetch_slower_than_the_lock_lasts_is_still_made_once(
+        self, token_store: TokenStore
+    ) -> None:
+        """A holder keeps its lock for as long as its fetch takes (a cross-instance lock with a
+        short expiry is renewed): a waiter does not take over and fetch a second token."""
+        fetches = 0
+
+        async def slow_fetch() -> FetchedToken:
+            nonlocal fetches
+            fetches += 1
+            await asyncio.sleep(0.4)
+            return FetchedToken("slow-token", 7200)
+
+        caches = [TokenCache(token_store), TokenCache(token_store)]
+        values = await asyncio.gather(*(c.get("conf:slow", slow_fetch) for c in caches * 5))
+        assert set(values) == {"slow-token"}
         assert fetches == 1

@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Page, Route
 
 from dingbridge.demo import DemoUrls, run_demo
+from dingbridge.sim.defaults import DEMO_CORP_ID
 
 pytestmark = pytest.mark.browser
 
@@ -190,4 +191,112 @@ async def test_signing_out_of_the_space_signs_out_of_the_app(
     await page.wait_for_selector("#signed-out", timeout=TIMEOUT)
     await page.goto(demo.sample + "/")  # the app was told: it sends the browser to sign in
     await page.wait_for_url(demo.sim + "/**", timeout=TIMEOUT)
+    await context.close()
+
+
+async def test_a_member_outside_the_app_s_departments_is_refused_with_a_clear_page(
+    demo: DemoUrls, browser: Browser
+) -> None:
+    """An app open to 市场部 only (its departments from the console's directory import): 陈静 of
+    后端组, opening it inside DingTalk, gets dingbridge's page naming the app and whom to ask;
+    周杰 of 市场部 gets into the app's authorization (a code for its redirect URI)."""
+    admin = await pc(browser)
+    console = await admin.new_page()
+    await console.goto(f"{demo.server}/admin/login")
+    await console.fill("#f-username", "admin")
+    await console.fill("#f-password", demo.admin_password)
+    await console.click("main button[type=submit]")
+    await console.wait_for_url("**/admin/spaces", timeout=TIMEOUT)
+    await console.goto(f"{demo.server}/admin/spaces/10001/members")
+    await console.click("#start-directory-import")
+    await console.wait_for_selector(
+        '#directory-import[data-status="done"]', state="attached", timeout=TIMEOUT
+    )
+    token = await console.get_attribute('meta[name="csrf-token"]', "content")
+    assert token
+    api = console.request
+    departments = await (await api.get(f"{demo.server}/api/v1/spaces/10001/departments")).json()
+    marketing = next(d["id"] for d in departments if d["name"] == "市场部")
+    created = await api.post(
+        f"{demo.server}/api/v1/spaces/10001/apps",
+        headers={"X-CSRF-Token": token},
+        data={
+            "name": "市场看板",
+            "url": "http://127.0.0.1:9/board/",
+            "access": "departments",
+            "departments": [marketing],
+            "redirect_uris": ["http://127.0.0.1:9/board/callback"],
+        },
+    )
+    assert created.status == 201, await created.text()
+    client_id = (await created.json())["client_id"]
+    await admin.close()
+    authorize = (
+        f"{demo.server}/10001/oidc/authorize?response_type=code&client_id={client_id}"
+        "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fboard%2Fcallback&scope=openid&state=s"
+    )
+
+    context = await phone(browser)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("user005", authorize))
+    await bind(page, demo, "13800000005")
+    await page.wait_for_selector("#app-refused", timeout=TIMEOUT)
+    text = await page.inner_text("main")
+    assert "无权使用此应用" in text and "市场看板" in text and "陈静" in text
+    assert "管理员" in text  # whom to ask
+    await context.close()
+
+    allowed = await phone(browser)
+    page = await allowed.new_page()
+    arrived: list[str] = []
+
+    async def at_the_app(route: Route) -> None:
+        arrived.append(route.request.url)
+        await route.abort()
+
+    await page.route("http://127.0.0.1:9/**", at_the_app)
+    await page.goto(demo.open_in_dingtalk("user009", authorize))
+    await bind(page, demo, "13800000009")
+    for _ in range(100):
+        if arrived:
+            break
+        await asyncio.sleep(0.1)
+    assert arrived and "code=" in arrived[0], arrived
+    await allowed.close()
+
+
+async def test_a_member_who_leaves_dingtalk_is_signed_out_of_the_space_and_the_app(
+    demo: DemoUrls, browser: Browser
+) -> None:
+    """Space 10001 of the demo follows DingTalk's events (Stream mode): 杨磊, signed in to the
+    space and the sample app inside DingTalk, leaves the company in the simulator; his next page
+    view is the signed-out entry page, and the sample app has lost his session too (back-channel
+    logout, before any request of his reached dingbridge)."""
+    context = await phone(browser)
+    page = await context.new_page()
+    await page.goto(demo.open_in_dingtalk("user006", demo.sample + "/"))
+    await bind(page, demo, "13800000006")
+    await page.wait_for_selector("#claims", timeout=TIMEOUT)
+    await page.goto(demo.space)
+    await page.wait_for_selector("#space-home", timeout=TIMEOUT)
+
+    await http("POST", f"{demo.sim}/_sim/corps/{DEMO_CORP_ID}/users/user006/leave")
+    # The sample app keeps its own session and asks dingbridge nothing while it lasts: it
+    # stops showing the claims only once told by back-channel (the event travels: simulator →
+    # Stream → the server → the app).
+    for _ in range(150):
+        await page.goto(demo.sample + "/")
+        await page.wait_for_load_state("load")
+        if not page.url.startswith(demo.sample) or await page.query_selector("#claims") is None:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the sample app kept the session of a member who left")
+    # sent to the space's sign-in, which cannot pass any more (DingTalk no longer lists him)
+    await page.wait_for_selector("#signin", timeout=TIMEOUT)
+    await page.wait_for_selector("#problem:not([hidden])", timeout=TIMEOUT)
+    assert "钉钉成员" in await page.inner_text("#problem")
+    await page.goto(demo.space)  # the space: the signed-out entry page, not the home
+    await page.wait_for_selector("#signin", timeout=TIMEOUT)
+    assert await page.query_selector("#space-home") is None
     await context.close()

@@ -18,7 +18,14 @@ from dingbridge.settings import Settings
 from dingbridge.sim import SimState
 from dingbridge.sim import create_app as create_sim
 from dingbridge.sim.defaults import DEMO_CORP_ID
-from dingbridge.storage.models import AppAccess, Department, Member, MemberDepartment, SpaceApp
+from dingbridge.storage.models import (
+    AppAccess,
+    Binding,
+    Department,
+    Member,
+    MemberDepartment,
+    SpaceApp,
+)
 from tests.asgi_client import Result
 from tests.signin.signin_world import Browser, World, setup_spaces
 
@@ -115,6 +122,20 @@ async def member_id(world: World, mobile: str, space_id: int = 10001) -> int:
 async def join(world: World, member: int, department: int) -> None:
     async with world.context.db.transaction() as session:
         session.add(MemberDepartment(member_id=member, department_id=department))
+
+
+async def leave(world: World, member: int, department: int) -> None:
+    async with world.context.db.transaction() as session:
+        row = await session.get(MemberDepartment, (member, department))
+        assert row is not None
+        await session.delete(row)
+
+
+async def binding_id(world: World, member: int) -> int:
+    async with world.context.db.session() as session:
+        found = await session.scalar(select(Binding.id).where(Binding.member_id == member))
+    assert found is not None
+    return int(found)
 
 
 async def set_email(world: World, member: int, email: str) -> None:

@@ -14,6 +14,7 @@ from dingbridge.gate.identity_headers import (
     decoded,
 )
 from dingbridge.gate.return_urls import decode_rd
+from dingbridge.oidc.subjects import load_subject
 from dingbridge.sim.defaults import DEMO_CORP_ID
 from tests.gate.gate_world import (
     APP_URL,
@@ -21,14 +22,16 @@ from tests.gate.gate_world import (
     CountingKV,
     add_app,
     add_department,
+    binding_id,
     join,
+    leave,
     member_id,
     set_email,
     sign_in_path,
     sign_in_with_next,
     signed_in_browser,
 )
-from tests.signin.signin_world import Browser, World
+from tests.signin.signin_world import Browser, World, admin_browser
 
 
 async def through_the_gate(
@@ -68,6 +71,9 @@ async def test_a_signed_in_member_comes_back_to_the_same_url_with_the_headers(
     user = identity["X-Auth-Request-User"]
     assert isinstance(user, str) and len(user) == 32
     assert user not in (str(zhang), "user001", "+8613800000001")
+    # one user to every app of the space: the OpenID provider's sub is the same value
+    subject = await load_subject(world.context.db, 10001, zhang)
+    assert subject is not None and subject.sub == user
     # header-safe: every value is ASCII (the Chinese ones percent-encoded)
     for name in IDENTITY_HEADERS:
         assert (passed.header(name.lower()) or "").isascii()
@@ -141,22 +147,21 @@ async def test_a_member_outside_the_app_s_departments_gets_a_403_page(world: Wor
     assert (await host.check()).status == 200
 
 
-async def test_changes_reach_the_gate_within_the_recheck_interval(
+async def test_an_access_change_reaches_the_gate_within_the_recheck_interval(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A gate session answers from its entry for REVALIDATE_AFTER seconds (one KV read), then
-    re-checks: a disabled member, a revoked grant, a signed-out member stop passing."""
-    from dingbridge.spaces.members import set_member_status
-
+    re-checks: a member taken out of the app's departments stops passing."""
     clock = [1_000_000.0]
     monkeypatch.setattr(gate_sessions, "now", lambda: clock[0])
-    app_id = await add_app(world)
+    dept = await add_department(world, "研发部", 2)
+    app_id = await add_app(world, access="departments", departments=[dept])
+    zhang = await member_id(world, "+8613800000001")
+    await join(world, zhang, dept)
     browser = await signed_in_browser(world)
     host = AppHost(world, app_id)
     await through_the_gate(world, browser, host)
-    zhang = await member_id(world, "+8613800000001")
-    async with world.context.db.transaction() as session:
-        await set_member_status(session, 10001, zhang, "disabled", actor="test")
+    await leave(world, zhang, dept)
     assert (await host.check()).status == 200  # within the interval: the entry's verdict
     clock[0] += gate_sessions.REVALIDATE_AFTER
     refused = await host.check()
@@ -164,19 +169,74 @@ async def test_changes_reach_the_gate_within_the_recheck_interval(
     assert sign_in_path(refused).startswith(f"/10001/gate/{app_id}?")
 
 
-async def test_signing_out_of_dingbridge_ends_the_gate_session_at_the_next_recheck(
-    world: World, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("how", ["console_disable", "api_patch", "console_delete", "unbind"])
+async def test_a_member_disabled_deleted_or_unbound_loses_the_app_at_once(
+    world: World, counting_kv: CountingKV, how: str
 ) -> None:
-    clock = [1_000_000.0]
-    monkeypatch.setattr(gate_sessions, "now", lambda: clock[0])
+    """No re-check interval: the member's gate sessions end with their dingbridge sessions,
+    and the check still costs one KV read."""
+    app_id = await add_app(world)
+    zhang = await member_id(world, "+8613800000001")
+    browser = await signed_in_browser(world)
+    host = AppHost(world, app_id)
+    await through_the_gate(world, browser, host)
+    other = await signed_in_browser(world, "user002", "13800000002")
+    other_host = AppHost(world, app_id)
+    await through_the_gate(world, other, other_host)
+    assert (await host.check()).status == 200
+
+    admin = await admin_browser(world)
+    if how == "console_disable":
+        page = await admin.get("/admin/spaces/10001/members")
+        answer = await admin.post(
+            f"/admin/spaces/10001/members/{zhang}/status",
+            {"csrf_token": page.csrf(), "status": "disabled"},
+        )
+    elif how == "api_patch":
+        page = await admin.get("/admin/spaces")
+        token = page.text.split('<meta name="csrf-token" content="', 1)[1].split('"', 1)[0]
+        answer = await admin.request(
+            "PATCH",
+            f"/api/v1/spaces/10001/members/{zhang}",
+            json_body={"status": "disabled"},
+            headers={"x-csrf-token": token},
+        )
+    elif how == "console_delete":
+        page = await admin.get(f"/admin/spaces/10001/members/{zhang}/delete")
+        answer = await admin.post(
+            f"/admin/spaces/10001/members/{zhang}/delete",
+            {"csrf_token": page.csrf(), "confirm": "1"},
+        )
+    else:
+        binding = await binding_id(world, zhang)
+        page = await admin.get("/admin/spaces/10001/signin")
+        answer = await admin.post(
+            f"/admin/spaces/10001/signin/bindings/{binding}/delete",
+            {"csrf_token": page.csrf(), "confirm": "1"},
+        )
+    assert answer.status in (200, 204, 303), answer.text[:300]
+
+    counting_kv.calls.clear()
+    assert (await host.check()).status == 401  # at once, not at the next re-check
+    assert counting_kv.calls == ["get"]
+    assert 'id="space-home"' not in (await browser.get("/10001/", follow=True)).text
+    assert (await other_host.check()).status == 200  # the others keep theirs
+
+
+async def test_signing_out_of_dingbridge_ends_that_browser_s_gate_session_at_once(
+    world: World,
+) -> None:
     app_id = await add_app(world)
     browser = await signed_in_browser(world)
     host = AppHost(world, app_id)
     await through_the_gate(world, browser, host)
+    phone = await signed_in_browser(world)  # the same member on another phone
+    phone_host = AppHost(world, app_id)
+    await through_the_gate(world, phone, phone_host)
     home = await browser.get("/10001/")
     await browser.post("/10001/logout", {"token": home.token()})
-    clock[0] += gate_sessions.REVALIDATE_AFTER
     assert (await host.check()).status == 401
+    assert (await phone_host.check()).status == 200  # the other session is not signed out
 
 
 async def test_forged_identity_headers_do_not_authenticate_nor_come_back(world: World) -> None:

@@ -8,10 +8,18 @@ import secrets
 from typing import Any
 
 import httpx
+import pytest
 from authlib.oidc.discovery import OpenIDProviderMetadata
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from sqlalchemy import select
 
+from dingbridge.events.apply import handle_event
+from dingbridge.events.payload import DirectoryEvent
+from dingbridge.signin.member_sessions import delete_member
+from dingbridge.sim.defaults import DEMO_CORP_ID
+from dingbridge.spaces.members import set_member_status
+from dingbridge.storage.models import Binding
 from tests.oidc.oidc_world import OidcWorld, authorize_url_result, oauth_client, query_of
 
 
@@ -146,3 +154,44 @@ async def test_a_public_client_signs_in_with_pkce_and_no_secret(oidc_world: Oidc
     await world.add_app("单页应用", redirect_uri="http://127.0.0.1:9/spa/callback", public=True)
     token = await _tokens(world, "单页应用")
     assert token["token_type"].lower() == "bearer" and token["id_token"]
+
+
+@pytest.mark.parametrize("how", ["disabled", "deleted", "left_dingtalk"])
+async def test_a_member_disabled_deleted_or_gone_from_dingtalk_is_logged_out_of_apps_at_once(
+    oidc_world: OidcWorld, how: str
+) -> None:
+    """Not at their next request: when the change commits, the app's tokens are revoked and the
+    app is told by back-channel (with the member's ``sub``, which a deletion must not lose)."""
+    world = oidc_world
+    async with world.browser() as browser:
+        entry = await browser.get(world.sample + "/")
+        await world.sign_in(browser, entry)
+        tokens = await _tokens(world)
+        zhang = await member_of(world, "user001")
+        context = world.context
+        if how == "disabled":
+            async with context.db.transaction() as session:
+                await set_member_status(session, 10001, zhang, "disabled", actor="admin:root")
+        elif how == "deleted":
+            await delete_member(context, 10001, zhang, actor="admin:root")
+        else:
+            event = DirectoryEvent("evt-rp", "user_leave_org", DEMO_CORP_ID, ("user001",))
+            assert await handle_event(context, 10001, event) == "left:1"
+        # told already: no request of the member's came in between
+        assert world.sample_app.state.ended.sids
+        async with oauth_client(world, world.clients["示例应用"]) as rp:
+            gone = await rp.introspect_token(
+                f"{world.issuer()}/oidc/introspect", tokens["access_token"]
+            )
+        assert gone.json() == {"active": False}
+        after = await browser.get(world.sample + "/")
+        assert after.url.path == "/10001/"  # signed out of the app and of the space
+
+
+async def member_of(world: OidcWorld, userid: str) -> int:
+    async with world.context.db.session() as session:
+        found = await session.scalar(
+            select(Binding.member_id).where(Binding.space_id == 10001, Binding.userid == userid)
+        )
+    assert found is not None
+    return int(found)

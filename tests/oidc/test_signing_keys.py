@@ -12,6 +12,12 @@ from pathlib import Path
 import httpx
 
 from dingbridge.oidc.headless import rotate_space_keys
+from dingbridge.oidc.signing_keys import SigningKeys, publish_rotation, rotate_keys
+from dingbridge.spaces.secret_box import SecretBox
+from dingbridge.spaces.store import create_space
+from dingbridge.storage import migrate
+from dingbridge.storage.db import Database
+from tests.kv.backends import Backend
 from tests.oidc.oidc_world import OidcWorld
 
 
@@ -27,7 +33,7 @@ async def test_rotation_adds_a_key_and_keeps_the_old_one(oidc_world: OidcWorld) 
     assert [k["alg"] for k in before] == ["RS256"]
     settings = world.context.settings
     kid = await asyncio.to_thread(rotate_space_keys, settings, 10001, "ES256")
-    world.app.state.oidc.keys.forget(10001)  # running servers re-read within 30 s
+    world.app.state.oidc.keys.forget(10001)  # the command ran without the servers' kv_url
     after = await _jwks(world)
     assert [k["kid"] for k in after] == [kid, before[0]["kid"]]
     assert after[0]["alg"] == "ES256" and after[0]["crv"] == "P-256"
@@ -44,3 +50,31 @@ def test_the_command_names_an_unknown_space(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "10009" in unknown.stderr
     refused = run("10001", "--alg", "HS256")
     assert refused.returncode == 2 and "RS256 or ES256" in refused.stderr
+
+
+async def test_a_rotation_reaches_every_instance_at_once(
+    tmp_path: Path, kv_backend: Backend
+) -> None:
+    """Two server instances (two key caches) share the database and the KV: after a rotation
+    published to the KV, both sign with the new key on their next request (no waiting out the
+    cache), and both still publish the old key."""
+    url = f"sqlite:///{(tmp_path / 'keys.db').as_posix()}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    db = Database(url)
+    box = SecretBox(["k" * 40])
+    try:
+        async with db.transaction() as session:
+            space = await create_space(session, "A", actor="test")
+        instance_a = SigningKeys(db, box, kv_backend.kv)
+        instance_b = SigningKeys(db, box, kv_backend.kv)
+        first = await instance_a.for_space(space.id)  # made on first use, published
+        assert (await instance_b.for_space(space.id)).kid == first.kid
+
+        new_kid = await rotate_keys(db, box, space.id, alg="ES256")
+        await publish_rotation(kv_backend.kv, space.id)
+        for instance in (instance_a, instance_b):
+            keys = await instance.for_space(space.id)
+            assert keys.kid == new_kid and keys.alg == "ES256"
+            assert [k["kid"] for k in keys.jwks()["keys"]] == [new_kid, first.kid]
+    finally:
+        await db.dispose()

@@ -84,3 +84,24 @@ def test_timezone_is_an_iana_name_defaulting_to_the_local_zone() -> None:
     for bad in ("Mars/Olympus", "../etc/passwd", "not a zone"):
         problems = Settings(timezone=bad).validate()
         assert [p for p in problems if p.startswith("timezone:") and bad in p], bad
+
+
+def test_trusted_proxies_and_the_dingtalk_budget_are_checked_and_reach_uvicorn() -> None:
+    settings = Settings.load(
+        {},
+        {
+            "DINGBRIDGE_TRUSTED_PROXIES": "10.0.0.5, 192.168.0.0/16",
+            "DINGBRIDGE_DINGTALK_QPS": "15",
+            "DINGBRIDGE_DINGTALK_MAX_WAIT": "2.5",
+        },
+    )
+    assert settings.trusted_proxy_list == ["10.0.0.5", "192.168.0.0/16"]
+    assert (settings.dingtalk_qps, settings.dingtalk_max_wait) == (15, 2.5)
+    assert Settings().trusted_proxy_list == ["127.0.0.1"]  # nginx on the same host
+    assert Settings(trusted_proxies="*").validate() == []
+    problems = Settings(
+        trusted_proxies="10.0.0.5,nginx.internal", dingtalk_qps=0, dingtalk_max_wait=0
+    ).validate()
+    assert any("trusted_proxies" in p and "nginx.internal" in p for p in problems)
+    assert any(p.startswith("dingtalk_qps") for p in problems)
+    assert any(p.startswith("dingtalk_max_wait") for p in problems)

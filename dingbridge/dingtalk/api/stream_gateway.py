@@ -1,4 +1,4 @@
-"""Stream mode's gateway (facts §10.2): ``POST /v1.0/gateway/connections/open``.
+"""Stream mode's gateway: ``POST /v1.0/gateway/connections/open``.
 
 The answer names the WebSocket endpoint and a one-time ticket; the connection itself (frames,
 acks, pings) is the official ``dingtalk-stream`` SDK's business (``dingbridge.events.stream``).

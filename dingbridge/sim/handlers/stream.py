@@ -1,4 +1,4 @@
-"""Stream mode (dingtalk-api.md §10.2): the gateway and the WebSocket it hands out.
+"""Stream mode: the gateway and the WebSocket it hands out.
 
 ``POST /v1.0/gateway/connections/open`` checks clientId/clientSecret (AppKey/AppSecret) and
 answers ``{"endpoint", "ticket"}``; the endpoint is this simulator's ``/connect`` (``ws://``),

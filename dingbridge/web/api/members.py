@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from dingbridge.context import get_context
 from dingbridge.errors import BadRequest
+from dingbridge.signin.member_sessions import delete_member as delete_member_everywhere
 from dingbridge.spaces import members as member_ops
 from dingbridge.spaces.csv_import import CsvImportFailed, ImportReport, import_members
 from dingbridge.spaces.store import get_space
@@ -83,8 +84,7 @@ async def patch_member(
 async def delete_member(
     request: Request, space_id: int, member_id: int, caller: Caller
 ) -> Response:
-    async with get_context(request).db.transaction() as session:
-        await member_ops.delete_member(session, space_id, member_id, actor=caller.actor)
+    await delete_member_everywhere(get_context(request), space_id, member_id, actor=caller.actor)
     return Response(status_code=204)
 
 

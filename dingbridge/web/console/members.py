@@ -10,6 +10,7 @@ from starlette.responses import Response
 from dingbridge.context import get_context
 from dingbridge.errors import ValidationFailed
 from dingbridge.i18n import Message
+from dingbridge.signin.member_sessions import delete_member as delete_member_everywhere
 from dingbridge.spaces import members as member_ops
 from dingbridge.spaces.csv_import import CsvImportFailed, import_members
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
@@ -163,8 +164,9 @@ async def delete_member(request: Request, space_id: int, member_id: int) -> Resp
     user = await require_admin(request)
     if not confirmed(await request.form()):
         return redirect(member_delete_url(space_id, member_id))
-    async with get_context(request).db.transaction() as session:
-        await member_ops.delete_member(session, space_id, member_id, actor=actor(user.username))
+    await delete_member_everywhere(
+        get_context(request), space_id, member_id, actor=actor(user.username)
+    )
     return redirect(f"/admin/spaces/{space_id}/members?done=deleted")
 
 
