@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, complain, load_settings
+from dingbridge.i18n import N_
 
 cli = typer.Typer(help="Admin console accounts and the secret key.", no_args_is_help=True)
 token_cli = typer.Typer(help="API tokens for the JSON API (/api/v1/).", no_args_is_help=True)
@@ -85,9 +86,9 @@ def token_create(
             complain(settings, problem, field=field)
         raise typer.Exit(1) from None
     typer.echo(value)
-    typer.echo(
-        "Keep it now: it is not shown again. Send it as: Authorization: Bearer <token>",
-        err=True,
+    complain(
+        settings,
+        N_("Keep it now: it is not shown again. Send it as: Authorization: Bearer <token>"),
     )
 
 

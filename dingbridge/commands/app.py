@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, complain, load_settings
+from dingbridge.i18n import N_
 
 if TYPE_CHECKING:
     from dingbridge.settings import Settings
@@ -106,7 +107,7 @@ def create(
         typer.echo(f"client_id:     {created.client_id}")
         if created.client_secret is not None:
             typer.echo(f"client_secret: {created.client_secret}")
-            typer.echo("The client secret is not shown again: store it now.", err=True)
+            complain(settings, N_("The client secret is not shown again: store it now."))
         typer.echo(f"issuer:        {created.issuer}")
 
 
@@ -165,7 +166,7 @@ def rotate_secret(
         return
     typer.echo(f"client_id:     {rotated.client_id}")
     typer.echo(f"client_secret: {rotated.client_secret}")
-    typer.echo("The client secret is not shown again: store it now.", err=True)
+    complain(settings, N_("The client secret is not shown again: store it now."))
 
 
 @cli.command("nginx-conf")
