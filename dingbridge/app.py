@@ -124,7 +124,9 @@ def create_app(
     )
     app.state.context = context
     app.state.oidc = oidc
-    app.state.templates = Templates(settings.language, auto_reload=settings.development)
+    app.state.templates = Templates(
+        settings.language, zone=settings.tzinfo, auto_reload=settings.development
+    )
     install_error_handlers(app)
     app.state.forwarder = forwarder
     # Inside the forwarder's prefixes (which answer for DingTalk): CSRF, security headers.

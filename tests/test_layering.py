@@ -68,10 +68,11 @@ RULES = (
     ),
     Rule("nothing outside web/ imports dingbridge.web", None, ("dingbridge.web",), ("app", "web")),
     Rule(
-        "the DingTalk protocol package imports no web, storage or KV code",
+        "the DingTalk protocol package imports no web, storage or KV code (the message "
+        "catalogs, standard library and Babel only, serve it like every layer)",
         ("dingtalk",),
         ("dingbridge", *FRAMEWORKS, *STORAGE_LIBRARIES, "jinja2", "uvicorn"),
-        allowed=("dingbridge.dingtalk", "dingbridge.redact"),
+        allowed=("dingbridge.dingtalk", "dingbridge.redact", "dingbridge.i18n"),
     ),
     Rule(
         "the forwarder imports nothing of dingbridge but itself, redact and the settings "
@@ -81,9 +82,10 @@ RULES = (
         allowed=("dingbridge.forwarder", "dingbridge.redact", "dingbridge.setting_fields"),
     ),
     Rule(
-        "the message catalogs serve every layer, so they import none",
+        "the message catalogs serve every layer (the DingTalk protocol package too), so they "
+        "import none, nor a framework, storage or templates",
         ("i18n",),
-        ("dingbridge", *FRAMEWORKS),
+        ("dingbridge", *FRAMEWORKS, *STORAGE_LIBRARIES, "jinja2", "uvicorn"),
         allowed=("dingbridge.i18n",),
     ),
     Rule(

@@ -109,7 +109,7 @@ async def list_tokens(session: AsyncSession) -> Sequence[TokenInfo]:
 async def revoke_token(session: AsyncSession, token_id: int, *, actor: str) -> None:
     row = await session.get(ApiToken, token_id)
     if row is None:
-        raise NotFound(f"API token {token_id} does not exist.")
+        raise NotFound(Message("API token %(token)s does not exist.", token=token_id))
     await audit.record(
         session, actor, "api_token.revoke", f"api_token:{token_id}", {"name": row.name}
     )

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, load_settings
+from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, complain, load_settings
+from dingbridge.i18n import N_
 
 cli = typer.Typer(help="Admin console accounts and the secret key.", no_args_is_help=True)
 token_cli = typer.Typer(help="API tokens for the JSON API (/api/v1/).", no_args_is_help=True)
@@ -36,7 +37,7 @@ def create(
         create_admin_account(settings, username, password)
     except ValidationFailed as exc:
         for name, problem in exc.problems.items():
-            typer.echo(f"{name}: {problem}", err=True)
+            complain(settings, problem, field=name)
         raise typer.Exit(1) from None
     typer.echo(f"admin {username} created")
 
@@ -82,12 +83,12 @@ def token_create(
         value = create_token_headless(settings, name, username)
     except ValidationFailed as exc:
         for field, problem in exc.problems.items():
-            typer.echo(f"{field}: {problem}", err=True)
+            complain(settings, problem, field=field)
         raise typer.Exit(1) from None
     typer.echo(value)
-    typer.echo(
-        "Keep it now: it is not shown again. Send it as: Authorization: Bearer <token>",
-        err=True,
+    complain(
+        settings,
+        N_("Keep it now: it is not shown again. Send it as: Authorization: Bearer <token>"),
     )
 
 
@@ -122,6 +123,6 @@ def token_revoke(
     try:
         revoke_token_headless(settings, token_id)
     except NotFound as exc:
-        typer.echo(exc.message, err=True)
+        complain(settings, exc.message)
         raise typer.Exit(1) from None
     typer.echo(f"API token {token_id} revoked")

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, load_settings
+from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, complain, load_settings
+from dingbridge.i18n import N_
+
+if TYPE_CHECKING:
+    from dingbridge.settings import Settings
 
 cli = typer.Typer(
     help="A space's apps: links, OpenID Connect clients and forward-auth apps.",
@@ -26,14 +30,16 @@ JsonOption = typer.Option(False, "--json", help="Print JSON.")
 KINDS = ("link", "oidc", "forward-auth")
 
 
-def _or_exit(work: Callable[[], T]) -> T:
-    """``work()``, or its error as one line on stderr and exit status 1."""
+def _or_exit(settings: Settings, work: Callable[[], T]) -> T:
+    """``work()``, or its error as one line on stderr (in the settings' language) and exit
+    status 1."""
     from dingbridge.errors import DingbridgeError
 
     try:
         return work()
     except DingbridgeError as exc:
-        typer.echo(f"dingbridge: {exc.message}", err=True)
+        typer.echo("dingbridge: ", err=True, nl=False)
+        complain(settings, exc.message)
         raise typer.Exit(1) from None
 
 
@@ -92,7 +98,7 @@ def create(
         backchannel_logout_uri=backchannel_logout_uri,
         public_client=public,
     )
-    created = _or_exit(lambda: create_app(settings, space_id, data))
+    created = _or_exit(settings, lambda: create_app(settings, space_id, data))
     if as_json:
         _print_json(created.as_json())
         return
@@ -101,7 +107,7 @@ def create(
         typer.echo(f"client_id:     {created.client_id}")
         if created.client_secret is not None:
             typer.echo(f"client_secret: {created.client_secret}")
-            typer.echo("The client secret is not shown again: store it now.", err=True)
+            complain(settings, N_("The client secret is not shown again: store it now."))
         typer.echo(f"issuer:        {created.issuer}")
 
 
@@ -116,7 +122,7 @@ def list_(
     from dingbridge.spaces.headless_apps import list_apps
 
     settings = load_settings(data_dir=data_dir, database_url=database_url)
-    found = _or_exit(lambda: list_apps(settings, space_id))
+    found = _or_exit(settings, lambda: list_apps(settings, space_id))
     if as_json:
         _print_json(found)
         return
@@ -138,7 +144,7 @@ def delete(
     from dingbridge.spaces.headless_apps import delete_app
 
     settings = load_settings(data_dir=data_dir, database_url=database_url)
-    deleted = _or_exit(lambda: delete_app(settings, space_id, app_ref))
+    deleted = _or_exit(settings, lambda: delete_app(settings, space_id, app_ref))
     typer.echo(f"app {deleted['id']} ({deleted['name']}) deleted from space {space_id}")
 
 
@@ -154,13 +160,13 @@ def rotate_secret(
     from dingbridge.spaces.headless_apps import rotate_secret as rotate
 
     settings = load_settings(data_dir=data_dir, database_url=database_url)
-    rotated = _or_exit(lambda: rotate(settings, space_id, app_ref))
+    rotated = _or_exit(settings, lambda: rotate(settings, space_id, app_ref))
     if as_json:
         _print_json(rotated.as_json())
         return
     typer.echo(f"client_id:     {rotated.client_id}")
     typer.echo(f"client_secret: {rotated.client_secret}")
-    typer.echo("The client secret is not shown again: store it now.", err=True)
+    complain(settings, N_("The client secret is not shown again: store it now."))
 
 
 @cli.command("nginx-conf")
@@ -192,7 +198,7 @@ def nginx_conf(
         )
         text = render_gate_nginx_conf(GateConf(space_id, app_id, url, listen, upstream, dingbridge))
     except (DingbridgeError, ValueError) as exc:
-        typer.echo(exc.message if isinstance(exc, DingbridgeError) else str(exc), err=True)
+        complain(settings, exc.message if isinstance(exc, DingbridgeError) else str(exc))
         raise typer.Exit(1) from None
     typer.echo(text, nl=False)
 
@@ -220,6 +226,6 @@ def rotate_keys(
     try:
         kid = rotate_space_keys(settings, space_id, alg)
     except DingbridgeError as exc:
-        typer.echo(exc.message, err=True)
+        complain(settings, exc.message)
         raise typer.Exit(1) from None
     typer.echo(f"space {space_id}: new signing key {kid} ({alg}); apps fetch it from the JWKS")

@@ -58,6 +58,15 @@ def fail(settings: Settings, template: str, params: dict[str, object], status: i
     raise typer.Exit(status)
 
 
+def complain(settings: Settings, message: str, *, field: str = "") -> None:
+    """One line on stderr in the settings' language: ``message`` is a catalog message (a
+    :class:`dingbridge.i18n.Message` or a catalog id); ``field`` names the option it is about."""
+    from dingbridge.i18n import translate
+
+    text = translate(message, settings.language)
+    typer.echo(f"{field}: {text}" if field else text, err=True)
+
+
 def check_database_or_exit(settings: Settings, *, create: bool = True) -> None:
     from dingbridge.storage.database_check import DatabaseProblem, check_database
 

@@ -9,6 +9,7 @@ import typer
 from dingbridge.commands.db import (
     DatabaseUrlOption,
     DataDirOption,
+    complain,
     fail,
     load_settings,
     server_option,
@@ -36,7 +37,7 @@ def doctor(
     from dingbridge.doctor.report import print_reports, reports_json
     from dingbridge.doctor.space_checks import doctor_spaces
     from dingbridge.errors import DingbridgeError
-    from dingbridge.i18n import translations
+    from dingbridge.i18n import N_, translate, translations
     from dingbridge.storage.database_check import DatabaseProblem, shown_url
 
     if lang not in ("zh_CN", "en"):
@@ -57,7 +58,7 @@ def doctor(
     except DatabaseProblem as problem:
         fail(settings, problem.template, problem.params)
     except DingbridgeError as exc:
-        typer.echo(exc.message, err=True)
+        complain(settings, exc.message)
         raise typer.Exit(1) from None
     database = shown_url(settings.effective_database_url)
     if as_json:
@@ -68,7 +69,7 @@ def doctor(
     typer.echo(translations(lang).gettext("Database: %(url)s") % {"url": database})
     typer.echo()
     if not reports:
-        typer.echo("没有应用空间。" if lang == "zh_CN" else "There are no app spaces.")
+        typer.echo(translate(N_("There are no app spaces."), lang))
     else:
         print_reports(reports, Console(highlight=False), lang)
     if any(report.failed for report in reports):

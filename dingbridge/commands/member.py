@@ -10,9 +10,11 @@ import typer
 from dingbridge.commands.db import (
     DatabaseUrlOption,
     DataDirOption,
+    complain,
     load_settings,
     server_option,
 )
+from dingbridge.i18n import N_, Message
 
 CsvFileArgument = typer.Argument(
     ..., exists=True, dir_okay=False, metavar="FILE", help="CSV file (UTF-8 or GBK)."
@@ -38,16 +40,17 @@ def import_(
     try:
         report = import_members_file(settings, space_id, file)
     except CsvImportFailed as exc:
-        typer.echo("Nothing was imported. Fix these lines and import again:", err=True)
+        complain(settings, N_("Nothing was imported. Fix these lines and import again:"))
         for problem in exc.report.problems:
-            typer.echo(f"  line {problem.line}: {problem.text}", err=True)
+            line = Message("  line %(line)s: %(problem)s", line=problem.line, problem=problem.text)
+            complain(settings, line)
         raise typer.Exit(1) from None
     except ValidationFailed as exc:
         for name, text in exc.problems.items():
-            typer.echo(f"{name}: {text}", err=True)
+            complain(settings, text, field=name)
         raise typer.Exit(1) from None
     except DingbridgeError as exc:
-        typer.echo(exc.message, err=True)
+        complain(settings, exc.message)
         raise typer.Exit(1) from None
     typer.echo(
         f"{report.rows} rows: {report.added} added, {report.updated} updated, "
@@ -92,10 +95,11 @@ def import_dingtalk(
     try:
         report = import_dingtalk_directory(settings, space_id, progress=show)
     except (DingbridgeError, DirectoryNotConfigured) as exc:
-        typer.echo(getattr(exc, "message", str(exc)), err=True)
+        complain(settings, getattr(exc, "message", str(exc)))
         raise typer.Exit(1) from None
     except DingTalkError as exc:
-        typer.echo(f"DingTalk: {exc}\n{exc.explanation_en}", err=True)
+        typer.echo(f"DingTalk: {exc}", err=True)
+        complain(settings, exc.hint)
         raise typer.Exit(1) from None
     p = report.progress
     typer.echo(
@@ -135,7 +139,7 @@ def sync(
     try:
         report = run_directory_sync(settings, space_id, dry_run=dry_run)
     except (DingbridgeError, DingTalkError, DirectoryNotConfigured) as exc:
-        typer.echo(getattr(exc, "message", None) or str(exc), err=True)
+        complain(settings, getattr(exc, "message", None) or str(exc))
         raise typer.Exit(1) from None
     for line in describe(report):
         typer.echo(line)

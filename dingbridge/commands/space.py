@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, load_settings
+from dingbridge.commands.db import DatabaseUrlOption, DataDirOption, complain, load_settings
 
 
 def _field(flag: str, help_text: str) -> Any:
@@ -66,7 +66,7 @@ def show(
     try:
         config = show_dingtalk(settings, space_id)
     except DingbridgeError as exc:
-        typer.echo(exc.message, err=True)
+        complain(settings, exc.message)
         raise typer.Exit(1) from None
     values: dict[str, object] = {
         "enabled": config.enabled,
@@ -129,10 +129,10 @@ def dingtalk(
         config = change_dingtalk(settings, space_id, changes)
     except ValidationFailed as exc:
         for name, problem in exc.problems.items():
-            typer.echo(f"{name}: {problem}", err=True)
+            complain(settings, problem, field=name)
         raise typer.Exit(1) from None
     except DingbridgeError as exc:
-        typer.echo(exc.message, err=True)
+        complain(settings, exc.message)
         raise typer.Exit(1) from None
     state = "on" if config.enabled else "off"
     typer.echo(f"space {space_id}: DingTalk sign-in {state}, corp {config.corp_id}")
@@ -164,10 +164,10 @@ def events(
         )
     except ValidationFailed as exc:
         for name, text in exc.problems.items():
-            typer.echo(f"{name}: {text}", err=True)
+            complain(settings, text, field=name)
         raise typer.Exit(1) from None
     except DingbridgeError as exc:
-        typer.echo(exc.message, err=True)
+        complain(settings, exc.message)
         raise typer.Exit(1) from None
     typer.echo(f"space {space_id}: events {result.mode}, guard {result.guard_percent}%")
     if keys is not None:  # shown once: paste into 事件订阅 → HTTP 推送

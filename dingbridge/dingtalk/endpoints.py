@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from dingbridge.i18n import Message
+
 __all__ = [
     "API_PREFIX",
     "FORWARD_TOKEN_HEADER",
@@ -72,12 +74,19 @@ class Endpoints:
         parts = urlsplit(address)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ForwardAddressError(
-                f"forward address {address!r} must start with http:// or https:// and name a "
-                f"host, e.g. http://203.0.113.5:888/{API_PREFIX}/"
+                Message(
+                    "forward address %(address)s must start with http:// or https:// and name a "
+                    "host, e.g. %(example)s",
+                    address=repr(address),
+                    example="http://203.0.113.5:888/" + API_PREFIX + "/",
+                )
             )
         if parts.query or parts.fragment:
             raise ForwardAddressError(
-                f"forward address {address!r} must not contain a query string or #fragment"
+                Message(
+                    "forward address %(address)s must not contain a query string or #fragment",
+                    address=repr(address),
+                )
             )
         segments = [s for s in parts.path.split("/") if s]
         origin = f"{parts.scheme}://{parts.netloc}"
@@ -86,9 +95,15 @@ class Endpoints:
         last = segments[-1]
         if last not in (API_PREFIX, OAPI_PREFIX):
             raise ForwardAddressError(
-                f"forward address path {parts.path!r} does not end in /{API_PREFIX}/ or "
-                f"/{OAPI_PREFIX}/. Write the api prefix (e.g. {origin}/{API_PREFIX}/, oapi calls "
-                f"then go to the sibling /{OAPI_PREFIX}/) or the forwarder root ({origin}/)."
+                Message(
+                    "forward address path %(path)s does not end in /%(api)s/ or /%(oapi)s/. "
+                    "Write the api prefix (e.g. %(origin)s/%(api)s/, oapi calls then go to the "
+                    "sibling /%(oapi)s/) or the forwarder root (%(origin)s/).",
+                    path=repr(parts.path),
+                    api=API_PREFIX,
+                    oapi=OAPI_PREFIX,
+                    origin=origin,
+                )
             )
         parent = "/".join([origin, *segments[:-1]])
         return cls(api=f"{parent}/{API_PREFIX}", oapi=f"{parent}/{OAPI_PREFIX}")

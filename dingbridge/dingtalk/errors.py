@@ -17,7 +17,9 @@ Exception tree::
     ├── UserNotFound              60121, 33012, 40104, invalidParameter.user.notFound
     └── ServerBusy                -1, HTTP 5xx, systemBusy/unknownError
 
-Every error has ``explanation`` (zh-CN) and ``explanation_en``: what an admin should do.
+Every error has ``hint``, what an admin should do, as a catalog message
+(:class:`dingbridge.i18n.Message`: English, and Chinese from the catalogs); ``explanation``
+(zh-CN) and ``explanation_en`` are that hint in each language.
 Error strings never contain the AppSecret, tokens or codes: they are built only from
 DingTalk's answer and the endpoint path (never the query string).
 
@@ -33,6 +35,7 @@ from typing import Any
 
 from dingbridge.dingtalk.error_hints import CODE_HINTS
 from dingbridge.dingtalk.permissions import permission_for_path, permission_label
+from dingbridge.i18n import Message
 
 __all__ = [
     "AuthCodeInvalid",
@@ -54,8 +57,7 @@ __all__ = [
 class DingTalkError(Exception):
     """A DingTalk call failed. Fields absent from the answer are ``None``."""
 
-    explanation_zh_default = "钉钉接口返回错误，请根据错误码排查。"
-    explanation_en_default = "DingTalk returned an error; look up the error code."
+    hint_default = Message("DingTalk returned an error; look up the error code.")
 
     def __init__(
         self,
@@ -101,14 +103,18 @@ class DingTalkError(Exception):
         return self.code
 
     @property
-    def explanation(self) -> str:
+    def hint(self) -> Message:
+        """What an admin should do, in the reader's language (``hint.in_language(...)``)."""
         hint = CODE_HINTS.get(self.effective_code or "") if type(self) is DingTalkError else None
-        return hint[0] if hint else self.explanation_zh_default
+        return hint or self.hint_default
+
+    @property
+    def explanation(self) -> str:
+        return self.hint.in_language("zh_CN")
 
     @property
     def explanation_en(self) -> str:
-        hint = CODE_HINTS.get(self.effective_code or "") if type(self) is DingTalkError else None
-        return hint[1] if hint else self.explanation_en_default
+        return self.hint.in_language("en")
 
     def _default_message(self) -> str:
         parts = [f"DingTalk {self.path or 'call'} failed"]
@@ -141,39 +147,32 @@ class TransportError(DingTalkError):
         super().__init__(message, path=path)
 
     @property
-    def explanation(self) -> str:
-        return {
-            "timeout": "调用钉钉接口超时：检查本服务器到钉钉（或转发地址）的网络。",
-            "tls": "与钉钉（或转发地址）的 TLS 握手失败：检查证书和系统时间。",
-        }.get(self.kind, "无法连接钉钉（或转发地址）：检查网络、防火墙和转发地址设置。")
-
-    @property
-    def explanation_en(self) -> str:
-        return {
-            "timeout": "The DingTalk call timed out: check the network path to DingTalk "
-            "(or the forward address).",
-            "tls": "TLS to DingTalk (or the forward address) failed: check certificates "
-            "and the system clock.",
-        }.get(
-            self.kind,
+    def hint(self) -> Message:
+        if self.kind == "timeout":
+            return Message(
+                "The DingTalk call timed out: check the network path to DingTalk "
+                "(or the forward address)."
+            )
+        if self.kind == "tls":
+            return Message(
+                "TLS to DingTalk (or the forward address) failed: check certificates "
+                "and the system clock."
+            )
+        return Message(
             "Could not reach DingTalk (or the forward address): check the network, "
-            "firewall and the forward address setting.",
+            "firewall and the forward address setting."
         )
 
 
 class UnexpectedResponse(DingTalkError):
-    explanation_zh_default = "收到的不是钉钉的 JSON 应答：检查转发地址是否指向钉钉 API 转发服务。"
-    explanation_en_default = (
+    hint_default = Message(
         "The answer is not DingTalk JSON: check that the forward address points at a "
         "DingTalk API forwarder."
     )
 
 
 class InvalidCredentials(DingTalkError):
-    explanation_zh_default = (
-        "AppKey 或 AppSecret 不正确：在钉钉开发者后台 应用 → 凭证与基础信息 复制正确的值。"
-    )
-    explanation_en_default = (
+    hint_default = Message(
         "Wrong AppKey or AppSecret: copy both from the app's 凭证与基础信息 page "
         "in the DingTalk developer console."
     )
@@ -194,25 +193,14 @@ class IpNotWhitelisted(DingTalkError):
         return None
 
     @property
-    def explanation(self) -> str:
+    def hint(self) -> Message:
         if self.ip:
-            return (
-                f"钉钉看到此调用来自 IP {self.ip}：请把它加入应用的 服务器出口IP"
-                "（开发配置 → 安全设置）。"
+            return Message(
+                "DingTalk saw this call come from IP %(ip)s; add it to the app's "
+                "服务器出口IP (开发配置 → 安全设置).",
+                ip=self.ip,
             )
-        return (
-            "调用方 IP 不在白名单中：请把本服务器（或转发服务器）的出口 IP "
-            "加入应用的 服务器出口IP。"
-        )
-
-    @property
-    def explanation_en(self) -> str:
-        if self.ip:
-            return (
-                f"DingTalk saw this call come from IP {self.ip}; add it to the app's "
-                "服务器出口IP (开发配置 → 安全设置)."
-            )
-        return (
+        return Message(
             "The calling IP is not whitelisted; add this server's (or the forwarder's) "
             "egress IP to the app's 服务器出口IP."
         )
@@ -228,35 +216,23 @@ class PermissionDenied(DingTalkError):
         return permission_label(permission_for_path(self.path))
 
     @property
-    def explanation(self) -> str:
-        return (
-            f"应用缺少接口权限 {self.permission}：在开发者后台 应用 → 权限管理 搜索并开通，"
-            "然后重新发布应用版本。"
-        )
-
-    @property
-    def explanation_en(self) -> str:
-        return (
-            f"The app lacks the permission {self.permission}: open 权限管理 for the app in the "
-            "developer console, search for it and click 开通."
+    def hint(self) -> Message:
+        return Message(
+            "The app lacks the permission %(permission)s: open 权限管理 for the app in the "
+            "developer console, search for it and click 开通.",
+            permission=self.permission,
         )
 
 
 class TokenInvalid(DingTalkError):
-    explanation_zh_default = (
-        "访问令牌无效或已过期：会自动刷新一次；若仍失败，检查令牌是否来自同一应用和企业。"
-    )
-    explanation_en_default = (
+    hint_default = Message(
         "The access token is invalid or expired; it is refreshed once automatically. If it "
         "keeps failing, check the token belongs to this app and corp."
     )
 
 
 class AuthCodeInvalid(DingTalkError):
-    explanation_zh_default = (
-        "授权码已过期或已被使用（授权码 5 分钟内有效且只能用一次）：请重新登录。"
-    )
-    explanation_en_default = (
+    hint_default = Message(
         "The auth code expired or was already used (codes live 5 minutes, single use); "
         "sign in again."
     )
@@ -264,39 +240,31 @@ class AuthCodeInvalid(DingTalkError):
 
 class RateLimited(DingTalkError):
     @property
-    def explanation(self) -> str:
+    def hint(self) -> Message:
         if self.effective_code in ("90020", "Forbidden.AccessDenied.ApiCountLimitForOrg"):
-            return "企业本月接口调用次数已用完（标准版每月 5000 次）：升级版本或等待下月。"
-        if self.code == "ip-ban":
-            return "出口 IP 调用过于频繁被钉钉封禁 5 分钟：降低调用频率后重试。"
-        return "调用频率超限（每应用每接口 20 次/秒）：稍等一秒后重试，并缓存令牌和结果。"
-
-    @property
-    def explanation_en(self) -> str:
-        if self.effective_code in ("90020", "Forbidden.AccessDenied.ApiCountLimitForOrg"):
-            return (
+            return Message(
                 "The organisation's monthly API quota (5000 calls, standard edition) is used "
                 "up; upgrade or wait for next month."
             )
         if self.code == "ip-ban":
-            return "DingTalk blocked the egress IP for 5 minutes for too many calls; slow down."
-        return (
+            return Message(
+                "DingTalk blocked the egress IP for 5 minutes for too many calls; slow down."
+            )
+        return Message(
             "Rate limited (20 calls/s per app per API): wait a second and retry; cache "
             "tokens and results."
         )
 
 
 class UserNotFound(DingTalkError):
-    explanation_zh_default = "找不到该用户：确认用户属于本企业且在应用的通讯录授权范围内。"
-    explanation_en_default = (
+    hint_default = Message(
         "User not found: check the person belongs to this corp and is within the app's "
         "contacts scope."
     )
 
 
 class ServerBusy(DingTalkError):
-    explanation_zh_default = "钉钉系统繁忙或服务器错误：稍后重试。"
-    explanation_en_default = "DingTalk is busy or failed internally; retry later."
+    hint_default = Message("DingTalk is busy or failed internally; retry later.")
 
 
 _CODE_CLASSES: dict[str, type[DingTalkError]] = {

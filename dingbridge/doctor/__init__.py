@@ -9,7 +9,7 @@ See docs/doctor.md.
 """
 
 from dingbridge.doctor.config import DoctorConfig
-from dingbridge.doctor.results import CheckResult, Status, Text
+from dingbridge.doctor.results import CheckResult, Message, Status
 from dingbridge.doctor.runner import CHECK_ORDER, run_checks
 
-__all__ = ["CHECK_ORDER", "CheckResult", "DoctorConfig", "Status", "Text", "run_checks"]
+__all__ = ["CHECK_ORDER", "CheckResult", "DoctorConfig", "Message", "Status", "run_checks"]

@@ -14,7 +14,7 @@ from dingbridge.dingtalk import (
     TransportError,
 )
 from dingbridge.doctor.probe import Probe, describe, unreachable_text
-from dingbridge.doctor.results import CheckResult, Status, Text
+from dingbridge.doctor.results import CheckResult, Message, Status
 
 __all__ = [
     "PROBE_CODE",
@@ -26,10 +26,7 @@ __all__ = [
 ]
 
 PROBE_CODE = "dingbridge-doctor-probe"  # a code DingTalk never issued: answers 40078
-_CREDENTIALS_PAGE = Text(
-    "钉钉开发者后台 → 应用 → 凭证与基础信息",
-    "the app's 凭证与基础信息 page in the developer console",
-)
+_CREDENTIALS_PAGE = Message("the app's 凭证与基础信息 page in the developer console")
 
 
 def _failure(check_id: str, exc: DingTalkError, probe: Probe) -> CheckResult:
@@ -37,14 +34,8 @@ def _failure(check_id: str, exc: DingTalkError, probe: Probe) -> CheckResult:
     if isinstance(exc, TransportError):
         cause, fix = unreachable_text(probe.config, exc)
     else:
-        cause = Text(
-            f"钉钉返回了意外的错误：{exc.explanation}",
-            f"DingTalk answered with an unexpected error: {exc.explanation_en}",
-        )
-        fix = Text(
-            "稍后再检查一次；问题持续时按错误码排查。",
-            "Check again later; if it stays, look up the code.",
-        )
+        cause = Message("DingTalk answered with an unexpected error: %(hint)s", hint=exc.hint)
+        fix = Message("Check again later; if it stays, look up the code.")
     status = Status.WARN if isinstance(exc, ServerBusy | TransportError) else Status.FAIL
     return CheckResult(check_id, status, cause=cause, fix=fix, detail=describe(exc))
 
@@ -79,10 +70,9 @@ async def check_credentials(probe: Probe) -> CheckResult:
         probe.egress_ip = exc.ip
         return CheckResult.skipped(
             "credentials",
-            Text(
-                "钉钉在检查凭证之前就拒绝了本服务器的出口 IP（见下一项）。",
+            Message(
                 "DingTalk refused this server's egress IP before checking the credentials "
-                "(see the next check).",
+                "(see the next check)."
             ),
             detail=describe(exc),
         )
@@ -90,31 +80,25 @@ async def check_credentials(probe: Probe) -> CheckResult:
         probe.token_error = exc
         which = await _which_credential(probe)
         if which == "app_key":
-            cause = Text(
-                f"AppKey {probe.config.app_key!r} 不存在：钉钉不认识这个应用。",
-                f"Wrong AppKey: DingTalk knows no app {probe.config.app_key!r}.",
+            cause = Message(
+                "Wrong AppKey: DingTalk knows no app %(app_key)s.",
+                app_key=repr(probe.config.app_key),
             )
-            fix = Text(
-                f"从 {_CREDENTIALS_PAGE.zh} 重新复制 AppKey (Client ID)。",
-                f"Copy the AppKey (Client ID) again from {_CREDENTIALS_PAGE.en}.",
+            fix = Message(
+                "Copy the AppKey (Client ID) again from %(page)s.", page=_CREDENTIALS_PAGE
             )
         elif which == "app_secret":
-            cause = Text(
-                "AppSecret 不对：AppKey 正确，但 AppSecret 与它不匹配。",
-                "Wrong AppSecret: the AppKey is right but the AppSecret does not match it.",
+            cause = Message(
+                "Wrong AppSecret: the AppKey is right but the AppSecret does not match it."
             )
-            fix = Text(
-                f"从 {_CREDENTIALS_PAGE.zh} 重新复制 AppSecret (Client Secret)"
-                "（若曾重置过，用最新的）。",
-                f"Copy the AppSecret (Client Secret) again from {_CREDENTIALS_PAGE.en} (the "
-                "latest one, if it was reset).",
+            fix = Message(
+                "Copy the AppSecret (Client Secret) again from %(page)s (the latest one, if it "
+                "was reset).",
+                page=_CREDENTIALS_PAGE,
             )
         else:
-            cause = Text("AppKey 或 AppSecret 不对。", "AppKey or AppSecret wrong.")
-            fix = Text(
-                f"从 {_CREDENTIALS_PAGE.zh} 重新复制这两项。",
-                f"Copy both again from {_CREDENTIALS_PAGE.en}.",
-            )
+            cause = Message("AppKey or AppSecret wrong.")
+            fix = Message("Copy both again from %(page)s.", page=_CREDENTIALS_PAGE)
         return CheckResult(
             "credentials",
             Status.FAIL,
@@ -132,30 +116,28 @@ async def check_credentials(probe: Probe) -> CheckResult:
 def _ip_failure(probe: Probe, exc: IpNotWhitelisted) -> CheckResult:
     ip = exc.ip
     probe.egress_ip = ip or probe.egress_ip
-    seen = ip or "（钉钉未给出）"
-    seen_en = ip or "(not named by DingTalk)"
+    seen = ip or Message("(not named by DingTalk)")
     if probe.config.forwarded:
-        cause = Text(
-            f"钉钉看到调用来自 IP {seen}（转发服务器的出口 IP），它不在应用的 服务器出口IP 中。",
-            f"DingTalk saw the calls come from IP {seen_en} (the forwarder's egress IP), which "
+        cause = Message(
+            "DingTalk saw the calls come from IP %(ip)s (the forwarder's egress IP), which "
             "is not in the app's 服务器出口IP list.",
+            ip=seen,
         )
-        fix = Text(
-            f"把 {seen} 加入 开发配置 → 安全设置 → 服务器出口IP，或改用白名单内机器上的转发服务。",
-            f"Add {seen_en} to 开发配置 → 安全设置 → 服务器出口IP, or forward through a machine "
+        fix = Message(
+            "Add %(ip)s to 开发配置 → 安全设置 → 服务器出口IP, or forward through a machine "
             "whose IP is whitelisted.",
+            ip=seen,
         )
     else:
-        cause = Text(
-            f"钉钉看到本服务器的调用来自 IP {seen}，它不在应用的 服务器出口IP 中。",
-            f"DingTalk saw this server's calls come from IP {seen_en}, which is not in the "
+        cause = Message(
+            "DingTalk saw this server's calls come from IP %(ip)s, which is not in the "
             "app's 服务器出口IP list.",
+            ip=seen,
         )
-        fix = Text(
-            f"把 {seen} 加入 开发配置 → 安全设置 → 服务器出口IP；或通过白名单内的机器转发"
-            "（在那台机器上运行 dingbridge forward，并填写 钉钉API转发地址）。",
-            f"Add {seen_en} to 开发配置 → 安全设置 → 服务器出口IP (or set a forward address "
+        fix = Message(
+            "Add %(ip)s to 开发配置 → 安全设置 → 服务器出口IP (or set a forward address "
             "through the whitelisted machine, running `dingbridge forward` there).",
+            ip=seen,
         )
     data = {"egress_ip": ip} if ip else {}
     return CheckResult(
@@ -188,10 +170,7 @@ async def check_agent_id(probe: Probe) -> CheckResult:
     if agent_id is None:
         return CheckResult.skipped(
             "agent_id",
-            Text(
-                "AgentId 未填写或格式不对（见第 1 项）。",
-                "The AgentId is missing or malformed (check 1).",
-            ),
+            Message("The AgentId is missing or malformed (check 1)."),
         )
     body = {"agent_id": agent_id, "userid_list": "", "msg": {"msgtype": "dingbridge_probe"}}
     try:
@@ -207,15 +186,14 @@ async def check_agent_id(probe: Probe) -> CheckResult:
             return CheckResult(
                 "agent_id",
                 Status.FAIL,
-                cause=Text(
-                    f"AgentId {agent_id} 不属于 AppKey {probe.config.app_key} 这个应用"
-                    "（可能是另一个应用的 AgentId）。",
-                    f"AgentId {agent_id} is not the AgentId of the app {probe.config.app_key} "
+                cause=Message(
+                    "AgentId %(agent_id)s is not the AgentId of the app %(app_key)s "
                     "(perhaps another app's).",
+                    agent_id=agent_id,
+                    app_key=probe.config.app_key,
                 ),
-                fix=Text(
-                    f"在同一个应用的 {_CREDENTIALS_PAGE.zh} 复制 AgentId。",
-                    f"Copy the AgentId from the same app's {_CREDENTIALS_PAGE.en}.",
+                fix=Message(
+                    "Copy the AgentId from the same app's %(page)s.", page=_CREDENTIALS_PAGE
                 ),
                 detail=describe(exc),
             )
@@ -225,11 +203,10 @@ async def check_agent_id(probe: Probe) -> CheckResult:
     return CheckResult(
         "agent_id",
         Status.WARN,
-        cause=Text(
-            "钉钉接受了一个没有接收人的测试消息；AgentId 属于此应用。",
-            "DingTalk accepted a test message without recipients; the AgentId is this app's.",
+        cause=Message(
+            "DingTalk accepted a test message without recipients; the AgentId is this app's."
         ),
-        fix=Text("无需处理。", "Nothing to do."),
+        fix=Message("Nothing to do."),
     )
 
 
@@ -246,14 +223,8 @@ async def check_corp_id(probe: Probe) -> CheckResult:
         return CheckResult(
             "corp_id",
             Status.FAIL,
-            cause=Text(
-                f"企业ID {corp_id} 不是这个应用所属企业的 ID。",
-                f"企业ID {corp_id} does not match the app's corp.",
-            ),
-            fix=Text(
-                "在钉钉开发者后台首页（不是应用页）复制 企业ID（CorpId）。",
-                "Copy 企业ID from the developer console home page (not the app page).",
-            ),
+            cause=Message("企业ID %(corp_id)s does not match the app's corp.", corp_id=corp_id),
+            fix=Message("Copy 企业ID from the developer console home page (not the app page)."),
             detail=describe(exc),
         )
     return CheckResult.passed("corp_id", detail=f"token issued for {corp_id}")
@@ -268,30 +239,22 @@ async def check_api_version(probe: Probe) -> CheckResult:
             return CheckResult(
                 "api_version",
                 Status.WARN,
-                cause=Text(
-                    "V2 的转发地址通常以 /api-dingtalk-com/ 结尾；"
-                    "现在是 /oapi-dingtalk-com/。"
-                    "两者都能用，但请与文档保持一致。",
+                cause=Message(
                     "For V2 the vendor guide writes the forward address with "
                     "/api-dingtalk-com/; this one ends in /oapi-dingtalk-com/. "
-                    "Both work here, but keep to the documented form.",
+                    "Both work here, but keep to the documented form."
                 ),
-                fix=Text(
-                    "把 钉钉API转发地址 改为 http://转发服务器:888/api-dingtalk-com/。",
-                    "Change the forward address to http://<forwarder>:888/api-dingtalk-com/.",
+                fix=Message(
+                    "Change the forward address to http://<forwarder>:888/api-dingtalk-com/."
                 ),
             )
         return CheckResult.passed("api_version", detail="v2: /v1.0/oauth2/accessToken, oauth2/auth")
     return CheckResult(
         "api_version",
         Status.WARN,
-        cause=Text(
-            "选择了 V1（旧版接口）。新创建的钉钉应用一律只能选择 V2；V1 只适用于旧应用。",
-            "V1 (legacy API) is chosen. Apps created now must use V2; V1 is for legacy apps only.",
+        cause=Message(
+            "V1 (legacy API) is chosen. Apps created now must use V2; V1 is for legacy apps only."
         ),
-        fix=Text(
-            "如果这个钉钉应用是新建的，把 钉钉接口版本 改为 V2。",
-            "If this DingTalk app is new, set 钉钉接口版本 to V2.",
-        ),
+        fix=Message("If this DingTalk app is new, set 钉钉接口版本 to V2."),
         detail="v1: /gettoken, SNS qrconnect login",
     )

@@ -19,7 +19,8 @@ from dingbridge.dingtalk import (
 from dingbridge.dingtalk.permissions import PERMISSION_NAMES
 from dingbridge.doctor.checks_app import PROBE_CODE
 from dingbridge.doctor.probe import Probe, describe
-from dingbridge.doctor.results import CheckResult, Status, Text
+from dingbridge.doctor.results import CheckResult, Message, Status
+from dingbridge.i18n import N_, translate
 
 __all__ = ["MOBILE_FIELD", "check_permissions", "needed_permissions"]
 
@@ -31,22 +32,29 @@ PROBE_UNIONID = "dingbridgeDoctorProbeiEiE"
 @dataclass(frozen=True)
 class Needed:
     code: str
-    why_zh: str
-    why_en: str
+    why: str  # a catalog id (N_), translated where shown
+
+    @property
+    def why_zh(self) -> str:
+        return translate(self.why, "zh_CN")
+
+    @property
+    def why_en(self) -> str:
+        return self.why
 
 
 def needed_permissions(api_version: str) -> list[Needed]:
     """What a space's app must be granted, by the console's permission code."""
     needed = [
-        Needed("qyapi_base", "钉钉内免登", "in-DingTalk sign-in"),
-        Needed("qyapi_get_member", "读取成员信息、浏览器登录", "member profile, browser sign-in"),
-        Needed("qyapi_get_department_list", "从钉钉通讯录导入成员", "directory import"),
-        Needed("qyapi_get_department_member", "从钉钉通讯录导入成员", "directory import"),
+        Needed("qyapi_base", N_("in-DingTalk sign-in")),
+        Needed("qyapi_get_member", N_("member profile, browser sign-in")),
+        Needed("qyapi_get_department_list", N_("directory import")),
+        Needed("qyapi_get_department_member", N_("directory import")),
     ]
     if api_version == "v2":
         needed += [
-            Needed("open_app_api_base", "浏览器扫码登录（V2）", "browser sign-in (V2)"),
-            Needed("Contact.User.Read", "浏览器扫码登录（V2）", "browser sign-in (V2)"),
+            Needed("open_app_api_base", N_("browser sign-in (V2)")),
+            Needed("Contact.User.Read", N_("browser sign-in (V2)")),
         ]
     return needed
 
@@ -103,6 +111,13 @@ async def _sample_member(probe: Probe, granted: set[str]) -> UserDetail | None:
     return None
 
 
+def _listed(separator: str, prefix: str, items: list[Message]) -> Message:
+    """``items`` one after another, each translated in the reader's language."""
+    template = separator.join(f"{prefix}%(i{i})s" for i in range(len(items)))
+    values = {f"i{i}": item for i, item in enumerate(items)}
+    return Message(template, **values)
+
+
 def _label(code: str) -> str:
     name = PERMISSION_NAMES.get(code)
     return f"{name}（{code}）" if name else code
@@ -126,11 +141,11 @@ async def check_permissions(probe: Probe) -> CheckResult:
             return CheckResult(
                 "permissions",
                 Status.WARN,
-                cause=Text(
-                    f"检查 {_label(need.code)} 时钉钉没有正常应答，稍后再试。",
-                    f"DingTalk did not answer while checking {need.code}; try again later.",
+                cause=Message(
+                    "DingTalk did not answer while checking %(permission)s; try again later.",
+                    permission=_label(need.code),
                 ),
-                fix=Text("稍后再检查一次。", "Check again later."),
+                fix=Message("Check again later."),
                 detail=describe(exc),
             )
         except TokenInvalid as exc:
@@ -158,35 +173,32 @@ async def check_permissions(probe: Probe) -> CheckResult:
         details.append(f"{MOBILE_FIELD}: missing (no mobile in {sample.userid}'s profile)")
     if not missing and not mobile_missing:
         return CheckResult.passed("permissions", detail="; ".join(details), unverified=unverified)
-    lines_zh = [f"{_label(n.code)}：用于{n.why_zh}" for n in missing]
-    lines_en = [f"{_label(n.code)}: needed for {n.why_en}" for n in missing]
-    fixes_zh = [f"权限管理 → 搜索 {n.code} → 开通" for n in missing]
-    fixes_en = [f"权限管理 → search {n.code} → 开通" for n in missing]
+    lines = [
+        Message("%(permission)s: needed for %(why)s", permission=_label(n.code), why=Message(n.why))
+        for n in missing
+    ]
+    fixes = [Message("权限管理 → search %(code)s → 开通", code=n.code) for n in missing]
     if mobile_missing:
-        lines_zh.append(
-            f"{MOBILE_FIELD}（字段权限）：钉钉返回的成员信息中没有手机号，无法按手机号匹配成员"
+        lines.append(
+            Message(
+                "%(permission)s (field permission): DingTalk leaves mobiles out of member "
+                "profiles, so members cannot be matched by mobile",
+                permission=MOBILE_FIELD,
+            )
         )
-        lines_en.append(
-            f"{MOBILE_FIELD} (field permission): DingTalk leaves mobiles out of member "
-            "profiles, so members cannot be matched by mobile"
-        )
-        fixes_zh.append(f"权限管理 → 搜索 {MOBILE_FIELD} → 开通")
-        fixes_en.append(f"权限管理 → search {MOBILE_FIELD} → 开通")
+        fixes.append(Message("权限管理 → search %(code)s → 开通", code=MOBILE_FIELD))
     codes = [n.code for n in missing] + ([MOBILE_FIELD] if mobile_missing else [])
     return CheckResult(
         "permissions",
         Status.FAIL,
-        cause=Text(
-            "应用缺少以下权限：\n" + "\n".join(f"- {line}" for line in lines_zh),
-            "The app lacks these permissions:\n" + "\n".join(f"- {line}" for line in lines_en),
+        cause=Message(
+            "The app lacks these permissions:\n%(lines)s",
+            lines=_listed("\n", "- ", lines),
         ),
-        fix=Text(
-            "在钉钉开发者后台 → 应用 → "
-            + "；".join(fixes_zh)
-            + "。开通后重新发布应用版本，再测试连接。",
-            "In the developer console → the app: "
-            + "; ".join(fixes_en)
-            + ". Then publish a new version of the app and test again.",
+        fix=Message(
+            "In the developer console → the app: %(steps)s. Then publish a new version of the "
+            "app and test again.",
+            steps=_listed("; ", "", fixes),
         ),
         detail="; ".join(details),
         data={"missing": codes, "unverified": unverified},

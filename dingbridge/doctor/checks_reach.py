@@ -9,7 +9,7 @@ from dingbridge.dingtalk import DingTalkError, TransportError, UnexpectedRespons
 from dingbridge.dingtalk.transport import AiohttpTransport
 from dingbridge.doctor.config import DoctorConfig
 from dingbridge.doctor.probe import Probe, describe, unreachable_text
-from dingbridge.doctor.results import CheckResult, Status, Text
+from dingbridge.doctor.results import CheckResult, Message, Status
 
 __all__ = ["check_home_url", "check_network"]
 
@@ -27,51 +27,41 @@ def _not_dingtalk(config: DoctorConfig, host: str, exc: DingTalkError) -> CheckR
     status = exc.status
     forwarded = config.forwarded
     if forwarded and status in (502, 503, 504):
-        cause = Text(
-            f"转发服务有应答（HTTP {status}），但它连不上钉钉。",
-            f"The forwarder answers (HTTP {status}) but cannot reach DingTalk itself.",
+        cause = Message(
+            "The forwarder answers (HTTP %(status)s) but cannot reach DingTalk itself.",
+            status=status,
         )
-        fix = Text(
-            "在转发服务器上检查它能否访问 https://oapi.dingtalk.com 和 https://api.dingtalk.com"
-            "（防火墙、DNS、代理），查看转发服务的日志。",
+        fix = Message(
             "On the forwarding machine, check it can reach https://oapi.dingtalk.com and "
-            "https://api.dingtalk.com (firewall, DNS, proxy); read the forwarder's log.",
+            "https://api.dingtalk.com (firewall, DNS, proxy); read the forwarder's log."
         )
     elif forwarded and status == 401 and exc.errcode is None and exc.code is None:
-        cause = Text(
-            "转发服务要求调用方令牌（X-Dingbridge-Token），本服务器没有发送或令牌不对。",
+        cause = Message(
             "The forwarder requires a caller token (X-Dingbridge-Token); this server sent none "
-            "or the wrong one.",
+            "or the wrong one."
         )
-        fix = Text(
-            "在本服务器上设置环境变量 DINGBRIDGE_FORWARD_ADDRESS_TOKEN 为转发服务 "
-            "--token-file 中的令牌，然后重启本服务器。",
+        fix = Message(
             "Set DINGBRIDGE_FORWARD_ADDRESS_TOKEN on this server to the token in the forwarder's "
-            "--token-file, then restart this server.",
+            "--token-file, then restart this server."
         )
     elif forwarded and status == 403 and exc.errcode is None and exc.code is None:
-        cause = Text(
-            "转发服务拒绝了本服务器的请求（调用方令牌或 IP 白名单）。",
-            "The forwarder refused this server (its caller token or address allowlist).",
+        cause = Message(
+            "The forwarder refused this server (its caller token or address allowlist)."
         )
-        fix = Text(
-            "在转发服务的设置中允许本服务器的地址，或配置相同的调用方令牌。",
-            "Allow this server's address in the forwarder's settings, or give it the token.",
+        fix = Message(
+            "Allow this server's address in the forwarder's settings, or give it the token."
         )
     else:
         where = config.forward_url if forwarded else f"{host} host"
-        cause = Text(
-            f"{where} 有应答，但不是钉钉接口的应答（{describe(exc)}）。",
-            f"{where} answers, but not like DingTalk ({describe(exc)}).",
+        cause = Message(
+            "%(where)s answers, but not like DingTalk (%(answer)s).",
+            where=where,
+            answer=describe(exc),
         )
-        fix = Text(
-            "检查 钉钉API转发地址 指向的是钉钉转发服务"
-            "（dingbridge forward 或厂商指南中的 nginx，端口 888），"
-            "/api-dingtalk-com/ 转发到 https://api.dingtalk.com/，/oapi-dingtalk-com/ 转发到 "
-            "https://oapi.dingtalk.com/。",
+        fix = Message(
             "Check the forward address points at a DingTalk forwarder (`dingbridge forward` or "
             "the vendor guide's nginx (port 888)): /api-dingtalk-com/ → https://api.dingtalk.com/, "
-            "/oapi-dingtalk-com/ → https://oapi.dingtalk.com/.",
+            "/oapi-dingtalk-com/ → https://oapi.dingtalk.com/."
         )
     return CheckResult("network", Status.FAIL, cause=cause, fix=fix, detail=describe(exc))
 
@@ -105,38 +95,35 @@ async def check_network(probe: Probe) -> CheckResult:
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def _redirect_advice(url: str, location: str) -> tuple[Text, Text]:
+def _redirect_advice(url: str, location: str) -> tuple[Message, Message]:
     here, there = urlsplit(url), urlsplit(location)
     if there.scheme == "https" and here.scheme == "http":
-        cause = Text(
-            f"{url} 被重定向到 https（{location}）：反向代理把 http 跳转到了 https。",
-            f"{url} redirects to https ({location}): the reverse proxy sends http to https.",
+        cause = Message(
+            "%(url)s redirects to https (%(location)s): the reverse proxy sends http to https.",
+            url=url,
+            location=location,
         )
-        fix = Text(
-            "把服务器的外网地址（--external-url）改成 https:// 开头，"
-            "并在钉钉开发者后台填写 https 地址。",
+        fix = Message(
             "Set the server's external URL (--external-url) to the https:// address and paste "
-            "the https address into DingTalk.",
+            "the https address into DingTalk."
         )
     elif there.path.rstrip("/") == here.path.rstrip("/"):
-        cause = Text(
-            f"{url} 被重定向到 {location}（只差末尾的 /）。",
-            f"{url} redirects to {location} (only the trailing / differs).",
+        cause = Message(
+            "%(url)s redirects to %(location)s (only the trailing / differs).",
+            url=url,
+            location=location,
         )
-        fix = Text(
-            "在钉钉开发者后台填写控制台显示的地址原样（包括末尾的 /）。",
-            "Paste the address exactly as the console shows it (with the trailing /).",
-        )
+        fix = Message("Paste the address exactly as the console shows it (with the trailing /).")
     else:
-        cause = Text(
-            f"{url} 被重定向到 {location}：钉钉要求首页地址和重定向URL直接应答。",
-            f"{url} redirects to {location}: DingTalk needs the home page and redirect URL to "
-            "answer directly.",
+        cause = Message(
+            "%(url)s redirects to %(location)s: DingTalk needs the home page and redirect URL "
+            "to answer directly.",
+            url=url,
+            location=location,
         )
-        fix = Text(
-            "检查服务器的外网地址（--external-url）是否正确，以及反向代理是否做了跳转。",
+        fix = Message(
             "Check the server's external URL (--external-url) and that the reverse proxy "
-            "does not redirect.",
+            "does not redirect."
         )
     return cause, fix
 
@@ -147,11 +134,9 @@ async def check_home_url(config: DoctorConfig) -> CheckResult:
     if not url:
         return CheckResult.skipped(
             "home_url",
-            Text(
-                "不知道本服务器的外网地址：用 --external-url"
-                "（或 DINGBRIDGE_EXTERNAL_URL）设置后再检查。",
+            Message(
                 "This server's public address is unknown: set --external-url (or "
-                "DINGBRIDGE_EXTERNAL_URL) to check it.",
+                "DINGBRIDGE_EXTERNAL_URL) to check it."
             ),
         )
     transport = config.site_transport  # never the DingTalk transport: it may be a simulator
@@ -165,16 +150,11 @@ async def check_home_url(config: DoctorConfig) -> CheckResult:
         return CheckResult(
             "home_url",
             Status.FAIL,
-            cause=Text(
-                f"无法打开空间地址 {url}：{exc}。",
-                f"The space URL {url} cannot be opened: {exc}.",
-            ),
-            fix=Text(
-                "检查服务器的外网地址（--external-url）是否写对、端口是否开放；钉钉客户端和浏览器都要能打开它。"
-                "（此项从服务器本机访问；若 NAT 不支持回环访问，请改用手机打开该地址确认。）",
+            cause=Message("The space URL %(url)s cannot be opened.", url=url),
+            fix=Message(
                 "Check the server's external URL (--external-url) and that its port is open: "
                 "the DingTalk client and browsers must reach it. (This check runs on the server "
-                "itself; behind a NAT without hairpin routing, open the URL on a phone instead.)",
+                "itself; behind a NAT without hairpin routing, open the URL on a phone instead.)"
             ),
             detail=describe(exc),
         )
@@ -191,17 +171,16 @@ async def check_home_url(config: DoctorConfig) -> CheckResult:
             "home_url", Status.FAIL, cause=cause, fix=fix, detail=f"GET {url} → {status}"
         )
     if status == 404:
-        cause = Text(
-            f"{url} 应答 404：空间不存在或已停用，或外网地址的路径不对。",
-            f"{url} answers 404: the space does not exist or is disabled, or the external "
+        cause = Message(
+            "%(url)s answers 404: the space does not exist or is disabled, or the external "
             "URL's path is wrong.",
+            url=url,
         )
     else:
-        cause = Text(f"{url} 应答 HTTP {status}。", f"{url} answers HTTP {status}.")
-    fix = Text(
-        "确认空间已启用、外网地址（--external-url）指向本服务器，反向代理把请求原样转给本服务器。",
+        cause = Message("%(url)s answers HTTP %(status)s.", url=url, status=status)
+    fix = Message(
         "Check the space is enabled, the external URL (--external-url) points at this server, "
-        "and the reverse proxy passes requests through unchanged.",
+        "and the reverse proxy passes requests through unchanged."
     )
     return CheckResult(
         "home_url", Status.FAIL, cause=cause, fix=fix, detail=f"GET {url} → {status}"

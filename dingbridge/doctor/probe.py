@@ -15,7 +15,7 @@ from dingbridge.dingtalk import (
 )
 from dingbridge.dingtalk.transport import AiohttpTransport
 from dingbridge.doctor.config import DoctorConfig, endpoints_for
-from dingbridge.doctor.results import Text
+from dingbridge.doctor.results import Message
 
 __all__ = ["Probe", "describe", "unreachable_text"]
 
@@ -61,58 +61,42 @@ class Probe:
             await self.client.transport.aclose()
 
 
-def unreachable_text(config: DoctorConfig, exc: TransportError) -> tuple[Text, Text]:
+def unreachable_text(config: DoctorConfig, exc: TransportError) -> tuple[Message, Message]:
     """(cause, fix) for a call that got no answer, through the forwarder or direct."""
     reason = exc.reason if exc.kind == "connect" else exc.kind
     if config.forwarded:
         where = config.forward_url or ""
         how = {
-            "refused": Text(
-                "连接被拒绝（该端口没有服务在监听）",
-                "connection refused (nothing listens on that port)",
-            ),
-            "dns": Text("主机名无法解析", "its host name does not resolve"),
-            "timeout": Text("连接或应答超时", "the connection or the answer timed out"),
-            "tls": Text("TLS 握手失败", "the TLS handshake failed"),
-        }.get(reason or "", Text("无法连接", "it cannot be reached"))
-        cause = Text(
-            f"钉钉API转发地址 {where} 无法访问：{how.zh}。",
-            f"The forward address {where} is unreachable: {how.en}.",
+            "refused": Message("connection refused (nothing listens on that port)"),
+            "dns": Message("its host name does not resolve"),
+            "timeout": Message("the connection or the answer timed out"),
+            "tls": Message("the TLS handshake failed"),
+        }.get(reason or "", Message("it cannot be reached"))
+        cause = Message(
+            "The forward address %(where)s is unreachable: %(how)s.", where=where, how=how
         )
-        fix = Text(
-            "在转发服务器上确认 dingbridge forward（或 nginx）正在运行、防火墙放行了 888 端口，"
-            "并且本服务器能访问该地址；地址写错时在 钉钉授权(微应用) 中改正。",
+        fix = Message(
             "Is `dingbridge forward` (or the vendor guide's nginx) running on that machine, "
             "and port 888 open in its firewall? Check this server can reach that address, "
-            "or correct the forward address.",
+            "or correct the forward address."
         )
         return cause, fix
     if reason == "dns":
-        cause = Text(
-            "无法解析钉钉的域名：本服务器的 DNS 不可用。",
-            "DingTalk's host name does not resolve: this server has no working DNS.",
-        )
+        cause = Message("DingTalk's host name does not resolve: this server has no working DNS.")
     elif reason == "timeout":
-        cause = Text(
-            "钉钉无应答（超时）：本服务器可能无法访问外网，或网络很慢。",
-            "DingTalk unreachable or timing out: this server may have no Internet access.",
+        cause = Message(
+            "DingTalk unreachable or timing out: this server may have no Internet access."
         )
     elif reason == "tls":
-        cause = Text(
-            "与钉钉的 TLS 握手失败：检查系统时间和证书（或拦截 HTTPS 的代理）。",
+        cause = Message(
             "TLS to DingTalk failed: check the system clock, the CA certificates, or a proxy "
-            "that intercepts HTTPS.",
+            "that intercepts HTTPS."
         )
     else:
-        cause = Text(
-            "无法连接钉钉：本服务器可能无法访问外网。",
-            "DingTalk unreachable: this server cannot connect to it.",
-        )
-    fix = Text(
-        "确认本服务器能访问 https://oapi.dingtalk.com 和 https://api.dingtalk.com（防火墙、代理、"
-        "DNS）；内网服务器请部署转发服务（dingbridge forward）并填写 钉钉API转发地址。",
+        cause = Message("DingTalk unreachable: this server cannot connect to it.")
+    fix = Message(
         "Make sure this server can reach https://oapi.dingtalk.com and https://api.dingtalk.com "
         "(firewall, proxy, DNS); an intranet server should send its calls through a forwarder "
-        "(`dingbridge forward`) set as the forward address.",
+        "(`dingbridge forward`) set as the forward address."
     )
     return cause, fix

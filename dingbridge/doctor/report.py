@@ -12,6 +12,7 @@ from rich.text import Text as RichText
 
 from dingbridge.doctor.results import Status, summary
 from dingbridge.doctor.space_checks import SpaceReport
+from dingbridge.i18n import N_, translate
 
 __all__ = ["print_reports", "reports_json"]
 
@@ -21,18 +22,7 @@ _MARKS = {
     Status.WARN: ("!", "yellow"),
     Status.SKIP: ("–", "dim"),
 }
-_LABELS = {
-    "zh_CN": {
-        "cause": "原因",
-        "fix": "解决",
-        "space": "应用空间",
-    },
-    "en": {
-        "cause": "Cause",
-        "fix": "Fix",
-        "space": "App space",
-    },
-}
+_LABELS = {"cause": N_("Cause"), "fix": N_("Fix"), "space": N_("App space")}
 
 
 def reports_json(reports: Sequence[SpaceReport], *, database: str | None = None) -> str:
@@ -55,7 +45,7 @@ def _labelled(label: str, body: str) -> Table:
 
 
 def print_reports(reports: Sequence[SpaceReport], console: Console, language: str) -> None:
-    labels = _LABELS["en" if language.startswith("en") else "zh_CN"]
+    labels = {key: translate(label, language) for key, label in _LABELS.items()}
     for report in reports:
         verdict = summary((result.status for result in report.results), language)
         name = f" {report.space_name}" if report.space_name else ""

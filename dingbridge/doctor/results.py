@@ -1,4 +1,5 @@
-"""What one doctor check found: :class:`CheckResult`, with its cause and fix in two languages."""
+"""What one doctor check found: :class:`CheckResult`, with its cause and fix as catalog
+messages (:class:`dingbridge.i18n.Message`), shown in the reader's language."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CHECK_TITLES", "CheckResult", "Status", "Text", "summary"]
+from dingbridge.i18n import N_, Message, translate
+
+__all__ = ["CHECK_TITLES", "CheckResult", "Message", "Status", "sentences", "summary"]
 
 
 class Status(StrEnum):
@@ -17,34 +20,25 @@ class Status(StrEnum):
     SKIP = "skip"
 
 
-@dataclass(frozen=True)
-class Text:
-    """One message in the admin's words, zh-CN and English."""
-
-    zh: str
-    en: str
-
-    def in_language(self, language: str) -> str:
-        return self.en if language.startswith("en") else self.zh
-
-    def as_dict(self) -> dict[str, str]:
-        return {"zh_CN": self.zh, "en": self.en}
-
-    def __add__(self, other: Text) -> Text:
-        return Text(self.zh + other.zh, self.en + " " + other.en)
+def sentences(first: Message, *more: Message) -> Message:
+    """Messages one after the other: a space between them in English, none in Chinese."""
+    joined = first
+    for then in more:
+        joined = Message("%(first)s %(then)s", first=joined, then=then)
+    return joined
 
 
-# id -> (zh-CN title, English title), in the vendor guide's order.
-CHECK_TITLES: dict[str, tuple[str, str]] = {
-    "config": ("配置完整", "Settings complete"),
-    "network": ("网络可达", "DingTalk reachable"),
-    "credentials": ("凭证有效", "AppKey and AppSecret valid"),
-    "ip_whitelist": ("出口IP白名单", "Egress IP whitelisted"),
-    "permissions": ("权限", "Permissions granted"),
-    "agent_id": ("AgentId 属于此应用", "AgentId belongs to this app"),
-    "corp_id": ("CorpId 属于此应用的企业", "CorpId is this app's organisation"),
-    "home_url": ("重定向URL/首页地址可达", "Redirect URL / home page reachable"),
-    "api_version": ("接口版本一致", "API version consistent"),
+# id -> title, in the vendor guide's order.
+CHECK_TITLES: dict[str, str] = {
+    "config": N_("Settings complete"),
+    "network": N_("DingTalk reachable"),
+    "credentials": N_("AppKey and AppSecret valid"),
+    "ip_whitelist": N_("Egress IP whitelisted"),
+    "permissions": N_("Permissions granted"),
+    "agent_id": N_("AgentId belongs to this app"),
+    "corp_id": N_("CorpId is this app's organisation"),
+    "home_url": N_("Redirect URL / home page reachable"),
+    "api_version": N_("API version consistent"),
 }
 
 
@@ -56,21 +50,21 @@ class CheckResult:
 
     id: str
     status: Status
-    cause: Text | None = None
-    fix: Text | None = None
+    cause: Message | None = None
+    fix: Message | None = None
     detail: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def title_zh(self) -> str:
-        return CHECK_TITLES[self.id][0]
+        return self.title("zh_CN")
 
     @property
     def title_en(self) -> str:
-        return CHECK_TITLES[self.id][1]
+        return self.title("en")
 
     def title(self, language: str) -> str:
-        return self.title_en if language.startswith("en") else self.title_zh
+        return translate(CHECK_TITLES[self.id], language)
 
     @property
     def failed(self) -> bool:
@@ -93,7 +87,7 @@ class CheckResult:
         return cls(check_id, Status.PASS, detail=detail, data=data)
 
     @classmethod
-    def skipped(cls, check_id: str, cause: Text, detail: str = "") -> CheckResult:
+    def skipped(cls, check_id: str, cause: Message, detail: str = "") -> CheckResult:
         return cls(check_id, Status.SKIP, cause=cause, detail=detail)
 
 

@@ -20,7 +20,7 @@ from dingbridge.doctor.checks_permissions import check_permissions
 from dingbridge.doctor.checks_reach import check_home_url, check_network
 from dingbridge.doctor.config import DoctorConfig, check_config, config_usable
 from dingbridge.doctor.probe import Probe
-from dingbridge.doctor.results import CheckResult, Status, Text
+from dingbridge.doctor.results import CheckResult, Message, Status
 
 __all__ = ["CHECK_ORDER", "run_checks"]
 
@@ -38,25 +38,21 @@ CHECK_ORDER = (
     "api_version",
 )
 
-_AFTER_CONFIG = Text(
-    "设置不完整，无法调用钉钉（先解决第 1 项）。",
-    "The settings are incomplete, DingTalk cannot be called (fix check 1 first).",
+_AFTER_CONFIG = Message(
+    "The settings are incomplete, DingTalk cannot be called (fix check 1 first)."
 )
-_AFTER_NETWORK = Text(
-    "连不上钉钉，无法检查（先解决第 2 项）。",
-    "DingTalk cannot be reached, so this cannot be checked (fix check 2 first).",
+_AFTER_NETWORK = Message(
+    "DingTalk cannot be reached, so this cannot be checked (fix check 2 first)."
 )
-_AFTER_CREDENTIALS = Text(
-    "没有取得访问令牌，无法检查（先解决第 3 项）。",
-    "No access token was obtained, so this cannot be checked (fix check 3 first).",
+_AFTER_CREDENTIALS = Message(
+    "No access token was obtained, so this cannot be checked (fix check 3 first)."
 )
-_AFTER_IP = Text(
-    "出口 IP 不在白名单中，钉钉拒绝所有调用（先解决第 4 项）。",
-    "The egress IP is not whitelisted, DingTalk refuses every call (fix check 4 first).",
+_AFTER_IP = Message(
+    "The egress IP is not whitelisted, DingTalk refuses every call (fix check 4 first)."
 )
 
 
-def _skip_all(ids: tuple[str, ...], cause: Text) -> list[CheckResult]:
+def _skip_all(ids: tuple[str, ...], cause: Message) -> list[CheckResult]:
     return [CheckResult.skipped(check_id, cause) for check_id in ids]
 
 
@@ -107,10 +103,7 @@ async def _dingtalk_checks(probe: Probe) -> list[CheckResult]:
         results.append(
             CheckResult.skipped(
                 "corp_id",
-                Text(
-                    "企业ID 未填写或格式不对（见第 1 项）。",
-                    "企业ID is missing or malformed (check 1).",
-                ),
+                Message("企业ID is missing or malformed (check 1)."),
             )
         )
     return results

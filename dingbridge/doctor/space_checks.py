@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from dingbridge.dingtalk import Transport
 from dingbridge.doctor.config import DoctorConfig
-from dingbridge.doctor.results import CheckResult, Status, Text
+from dingbridge.doctor.results import CheckResult, Message, Status
 from dingbridge.doctor.runner import run_checks
 from dingbridge.settings import SECRET_KEY_FILE, Settings, SettingsError, secret_keys
 from dingbridge.spaces.dingtalk_settings import (
@@ -92,18 +92,16 @@ def doctor_config_for(
     base_url: str | None = None,
 ) -> DoctorConfig:
     """The plain doctor input for one space's stored settings."""
-    problems: tuple[Text, ...] = ()
+    problems: tuple[Message, ...] = ()
     secret = ""
     if stored.has_app_secret:
         try:
             secret = reveal_app_secret(box, stored)
         except SecretUnreadable:
             problems = (
-                Text(
-                    "保存的 AppSecret 无法用当前密钥解密（服务器密钥已更换）："
-                    "请重新填写 AppSecret。",
+                Message(
                     "The stored AppSecret cannot be decrypted with the current secret key: "
-                    "enter the AppSecret again.",
+                    "enter the AppSecret again."
                 ),
             )
     return DoctorConfig(
@@ -187,7 +185,7 @@ def _not_enabled(space_id: int, name: str) -> SpaceReport:
     result = CheckResult(
         "config",
         Status.SKIP,
-        cause=Text("此空间未开通钉钉授权(微应用)。", "DingTalk sign-in is not turned on here."),
+        cause=Message("DingTalk sign-in is not turned on here."),
     )
     return SpaceReport(space_id, name, [result], dingtalk_enabled=False)
 

@@ -91,6 +91,16 @@ class Message(str):
     def as_dict(self) -> dict[str, str]:
         return {"zh_CN": self.in_language("zh_CN"), "en": self.in_language("en")}
 
+    @property
+    def zh(self) -> str:
+        """The Chinese text (``in_language("zh_CN")``)."""
+        return self.in_language("zh_CN")
+
+    @property
+    def en(self) -> str:
+        """The English text (``in_language("en")``)."""
+        return self.in_language("en")
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.msgid, dict(self.values)))
 

@@ -27,9 +27,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import NotFound, ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.signin.codes import SendResult, VerifyResult
 from dingbridge.signin.pending import DingTalkIdentity, PendingBinding
-from dingbridge.signin.sms import mask_mobile
+from dingbridge.signin.sms import mask_mobile, space_label
 from dingbridge.spaces import audit
 from dingbridge.spaces.members import MemberInput, access_ended, add_member, find_by_mobile
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
@@ -224,7 +225,11 @@ async def unbind(session: AsyncSession, space_id: int, binding_id: int, *, actor
     """Delete a binding (the member signs in again only after binding anew); audited."""
     binding = await session.get(Binding, binding_id)
     if binding is None or binding.space_id != space_id:
-        raise NotFound(f"Binding {binding_id} is not in space {space_id}.")
+        raise NotFound(
+            Message(
+                "Binding %(binding)s is not in space %(space)s.", binding=binding_id, space=space_id
+            )
+        )
     member = await session.get(Member, binding.member_id)
     assert member is not None
     await audit.record(
@@ -250,7 +255,14 @@ async def send_binding_code(
     async with context.db.session() as session:
         member = await active_member_with_mobile(session, space_id, mobile)
     number = display_mobile(mobile)
-    return await context.signin.codes.send(space_id, number, client_ip, deliver=member is not None)
+    space = await context.signin.spaces.space(space_id)
+    return await context.signin.codes.send(
+        space_id,
+        number,
+        client_ip,
+        deliver=member is not None,
+        space_label=space_label(space.name, space_id),
+    )
 
 
 async def verify_binding_code(
@@ -274,6 +286,10 @@ async def bind_by_sms(
     async with context.db.transaction() as session:
         member = await session.get(Member, member_id)
         if member is None or member.space_id != space_id:
-            raise NotFound(f"Member {member_id} is not in space {space_id}.")
+            raise NotFound(
+                Message(
+                    "Member %(member)s is not in space %(space)s.", member=member_id, space=space_id
+                )
+            )
         await bind(session, space_id, identity, member, how="sms")
     return member

@@ -137,9 +137,16 @@ class CodeService:
 
     # -- API ----------------------------------------------------------------------------
     async def send(
-        self, space_id: int | str, mobile: str, client_ip: str, *, deliver: bool = True
+        self,
+        space_id: int | str,
+        mobile: str,
+        client_ip: str,
+        *,
+        deliver: bool = True,
+        space_label: str = "",
     ) -> SendResult:
-        """Send a fresh code to ``mobile`` for ``space_id`` unless a limit applies.
+        """Send a fresh code to ``mobile`` for ``space_id`` unless a limit applies; the message
+        names the space as ``space_label`` (``销售部（10001）``) when given.
 
         ``deliver=False`` (a number of no active member): every step and count is the same
         (cool-down, daily caps per mobile and per IP, the record with its expiry and tries)
@@ -179,7 +186,7 @@ class CodeService:
         if deliver:
             code = "".join(secrets.choice("0123456789") for _ in range(policy.length))
             try:
-                await self._deliver(space, mobile, code)
+                await self._deliver(space, mobile, code, space_label)
             except SmsSendError:
                 await self._give_back(spent)
                 raise
@@ -207,8 +214,10 @@ class CodeService:
         for bucket in buckets:
             await self._limits.give_back(bucket, DAY)
 
-    async def _deliver(self, space: str, mobile: str, code: str) -> None:
+    async def _deliver(self, space: str, mobile: str, code: str, space_label: str) -> None:
         params = {"code": code, "minutes": str(self.policy.minutes)}
+        if space_label:
+            params["space"] = space_label
         cooldown_key = f"code-cool:{space}:{self._mobile_id(mobile)}"
         try:
             await self._sender.send(mobile, code, template_params=params)

@@ -42,9 +42,13 @@ STATUS = {
 
 
 class SignInRefused(Exception):
-    def __init__(self, reason: str) -> None:
+    """``reason`` names the refusal; ``detail``, when given, is what to tell the visitor
+    instead of the reason's usual text (a :class:`~dingbridge.i18n.Message`)."""
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.detail = detail
 
     @property
     def status(self) -> int:

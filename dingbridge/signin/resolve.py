@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from dingbridge.dingtalk import DingTalkClient
 from dingbridge.signin.binding_flow import bind_by_policy
+from dingbridge.signin.disabled_member import disabled_message
 from dingbridge.signin.identity import SignInRefused
 from dingbridge.signin.pending import DingTalkIdentity, PendingBinding, PendingBindings
 from dingbridge.signin.space_cache import SpaceView
@@ -62,7 +63,8 @@ async def resolve(
     if member is not None:
         if not member.active:
             log.info("space %d: disabled member %d refused", space_id, member.id)
-            raise SignInRefused("member_disabled")
+            detail = await disabled_message(context, space_id, space.name, member.id)
+            raise SignInRefused("member_disabled", detail)
         member_id = member.id
     elif space.binding_policy != "sms":
         if mobile_lookup is not None:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import NotFound, ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.spaces import audit
 from dingbridge.spaces.app_access import hash_client_secret, new_client_id, new_client_secret
 from dingbridge.spaces.app_input import AppInput, CleanApp, clean_app_input
@@ -127,7 +128,9 @@ async def list_apps(session: AsyncSession, space_id: int) -> list[AppDetail]:
 async def _own_app(session: AsyncSession, space_id: int, app_id: int) -> SpaceApp:
     app = await session.get(SpaceApp, app_id)
     if app is None or app.space_id != space_id:
-        raise NotFound(f"App {app_id} is not in space {space_id}.")
+        raise NotFound(
+            Message("App %(app)s is not in space %(space)s.", app=app_id, space=space_id)
+        )
     return app
 
 
@@ -147,7 +150,13 @@ async def find_app(session: AsyncSession, space_id: int, ref: str) -> AppDetail:
         )
     )
     if app is None:
-        raise NotFound(f"Space {space_id} has no app {ref!r} (give its id or client id).")
+        raise NotFound(
+            Message(
+                "Space %(space)s has no app %(ref)s (give its id or client id).",
+                space=space_id,
+                ref=repr(ref),
+            )
+        )
     return await get_app(session, space_id, app.id)
 
 

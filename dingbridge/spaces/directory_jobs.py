@@ -18,6 +18,7 @@ from typing import Any
 
 from dingbridge.context import AppContext
 from dingbridge.errors import Conflict, ValidationFailed
+from dingbridge.i18n import Message
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
 from dingbridge.spaces.directory_import import (
     DirectoryImportReport,
@@ -125,17 +126,15 @@ async def _run(
             skipped=[asdict(s) for s in report.skipped[:MAX_SKIPPED_SHOWN]],
         )
     except asyncio.CancelledError:
-        record.update(
-            status="failed",
-            error="The server stopped during the import; run it again.",
-            error_zh="导入过程中服务器停止了，请重新导入。",
-        )
+        stopped = Message("The server stopped during the import; run it again.")
+        record.update(status="failed", error=stopped.en, error_zh=stopped.zh)
         raise
     except Exception as exc:
         if writer:
             await asyncio.gather(writer[-1], return_exceptions=True)
-        english = str(getattr(exc, "explanation_en", "") or type(exc).__name__)
-        chinese = str(getattr(exc, "explanation", "") or english)
+        hint = getattr(exc, "hint", None)  # a DingTalk error's fix, a catalog message
+        english = hint.en if isinstance(hint, Message) else type(exc).__name__
+        chinese = hint.zh if isinstance(hint, Message) else english
         log.warning("space %d: DingTalk directory import failed: %s", space_id, english)
         record.update(status="failed", error=english, error_zh=chinese)
     finally:

@@ -178,7 +178,11 @@ async def add_member(
 async def get_member(session: AsyncSession, space_id: int, member_id: int) -> Member:
     member = await session.get(Member, member_id)
     if member is None or member.space_id != space_id:
-        raise NotFound(f"Member {member_id} is not in space {space_id}.")
+        raise NotFound(
+            Message(
+                "Member %(member)s is not in space %(space)s.", member=member_id, space=space_id
+            )
+        )
     return member
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingbridge.errors import Conflict, NotFound
+from dingbridge.i18n import Message
 from dingbridge.names import clean_name
 from dingbridge.spaces import audit
 from dingbridge.storage.models import FIRST_SPACE_ID, DingTalkSettingsRow, Member, Space
@@ -48,7 +49,7 @@ async def create_space(session: AsyncSession, name: str, *, actor: str) -> Space
 async def get_space(session: AsyncSession, space_id: int) -> Space:
     space = await session.get(Space, space_id)
     if space is None:
-        raise NotFound(f"Space {space_id} does not exist.")
+        raise NotFound(Message("Space %(space)s does not exist.", space=space_id))
     return space
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.responses import HTMLResponse
 from dingbridge.i18n import LANGUAGE_NAMES, html_lang, translate, translations
 from dingbridge.settings import LANGUAGES
 from dingbridge.web.i18n import request_language
+from dingbridge.web.times import time_element
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -41,8 +43,11 @@ class Templates:
     """``auto_reload`` (development mode) re-reads changed template files; in production every
     render would otherwise stat each template it uses, a measurable share of a page view."""
 
-    def __init__(self, default_language: str, *, auto_reload: bool = False) -> None:
+    def __init__(
+        self, default_language: str, *, zone: tzinfo = UTC, auto_reload: bool = False
+    ) -> None:
         self.default_language = default_language
+        self.zone = zone
         self._envs: dict[str, jinja2.Environment] = {}
         for language in LANGUAGES:
             env = jinja2.Environment(
@@ -57,6 +62,7 @@ class Templates:
             env.globals["language_names"] = LANGUAGE_NAMES
             env.globals["html_attrs"] = html_attrs
             env.globals["tr"] = functools.partial(translate, language=language)
+            env.filters["local_time"] = functools.partial(time_element, zone=zone)
             self._envs[language] = env
 
     def language(self, request: Request) -> str:

@@ -241,4 +241,4 @@ def test_other_codes_get_a_hint(body: dict[str, Any], status: int, hint: str) ->
     err = make(body, path="/topapi/x", status=status)
     assert type(err) is DingTalkError
     assert hint in err.explanation_en
-    assert err.explanation != DingTalkError.explanation_zh_default
+    assert err.explanation != DingTalkError.hint_default.zh

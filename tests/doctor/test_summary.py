@@ -9,12 +9,12 @@ import json
 from rich.console import Console
 
 from dingbridge.doctor.report import print_reports
-from dingbridge.doctor.results import CheckResult, Status, Text, summary
+from dingbridge.doctor.results import CheckResult, Message, Status, sentences, summary
 from dingbridge.doctor.space_checks import SpaceReport
 
 
 def _report(*statuses: Status) -> SpaceReport:
-    note = Text("提醒", "a warning")
+    note = Message("Check again later.")
     results = [
         CheckResult(check_id, status, cause=None if status is Status.PASS else note)
         for check_id, status in zip(("config", "network", "credentials"), statuses, strict=False)
@@ -52,9 +52,12 @@ def test_the_console_shows_the_same_verdict() -> None:
 
 
 def test_the_report_keeps_its_indentation_when_wrapped_at_80_columns() -> None:
-    long = Text(
-        "钉钉看到本服务器的调用来自 IP 127.0.0.1，它不在应用的 服务器出口IP 中。" * 3, "x " * 90
+    seen = Message(
+        "DingTalk saw this server's calls come from IP %(ip)s, which is not in the app's "
+        "服务器出口IP list.",
+        ip="127.0.0.1",
     )
+    long = sentences(seen, seen, seen)
     report = SpaceReport(
         10001,
         "销售部",

@@ -215,7 +215,8 @@ async def test_dingtalk_setup_from_first_start_to_every_check_passing(
         audit_page = await context.new_page()
         await audit_page.goto(f"{world.base_url}/admin/audit")
         audit = await audit_page.inner_text("#audit")
-        assert "dingtalk.test" in audit and WHITELIST_APP.app_secret not in audit
+        assert "tested the DingTalk connection of space 10001: it passed." in audit
+        assert WHITELIST_APP.app_secret not in audit
     finally:
         await context.close()
     await asyncio.sleep(0)

@@ -44,10 +44,21 @@ async def test_console_pages_fit_the_screen(
             assert action is not None and action["x"] + action["width"] <= screen
         scroll = await page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= screen
+        # The bindings table of 登录策略 stacks like the members table: actions on screen.
+        await page.goto(f"{base}/signin")
+        await page.screenshot(path=artifacts / f"layout-bindings-{width}.png", full_page=True)
+        unbind = await page.locator("#bindings-table td.actions a").first.bounding_box()
+        assert unbind is not None and unbind["x"] + unbind["width"] <= screen
+        assert await page.evaluate("document.documentElement.scrollWidth") <= screen
+        if width == "phone":
+            userid = page.locator("#bindings-table td[data-label]").nth(1)
+            assert "钉钉" in await userid.evaluate(
+                "cell => getComputedStyle(cell, '::before').content"
+            )
         # The member page says whether the member is bound.
         await page.goto(f"{base}/members/{site.bound_member_id}")
         assert "已绑定钉钉用户 user001" in await page.inner_text("#member-binding")
-        await page.go_back()
+        await page.goto(f"{base}/members")
         await page.click("text=李娜")
         assert "未绑定" in await page.inner_text("#member-binding")
         # 钉钉授权: the form comes first, the paste panel after it.

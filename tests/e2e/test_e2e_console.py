@@ -102,7 +102,7 @@ async def test_first_start_to_dingtalk_settings(
         assert "DingTalk authorization (micro-app)" in await page.inner_text("h1")
         await page.goto(f"{live_server.base_url}/admin/audit")
         audit = await page.inner_text("#audit")
-        assert "dingtalk.update" in audit and SECRET not in audit
+        assert "changed the DingTalk settings of space 10001" in audit and SECRET not in audit
         await page.screenshot(path=artifacts / "console-07-audit-en.png", full_page=True)
     finally:
         await context.close()

@@ -15,6 +15,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
 from dingbridge.demo import DemoUrls, run_demo
+from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -192,25 +193,44 @@ async def test_v1_space_in_dingtalk_and_in_a_pc_browser(demo: DemoUrls, browser:
     await desktop.close()
 
 
-async def test_a_wrong_code_five_times_is_dead(demo: DemoUrls, browser: Browser) -> None:
-    context = await phone(browser)
+@pytest.mark.parametrize(("width", "user"), [(390, "user005"), (1280, "user015")])
+async def test_a_dead_code_is_disabled_and_a_new_code_offered(
+    demo: DemoUrls, browser: Browser, width: int, user: str
+) -> None:
+    """The bind page names the space; five wrong tries kill the code: its field and button
+    are disabled and 发送新的验证码 is offered (asked within the minute's cool-down, it says how
+    long to wait and the code stays dead; tests/signin/test_bind_names_the_space.py signs in
+    with the new code)."""
+    mobile = f"138000000{user[-2:]}"
+    context = await browser.new_context(
+        viewport={"width": width, "height": 844}, user_agent=DINGTALK_UA, locale="zh-CN"
+    )
     page = await context.new_page()
-    await page.goto(demo.open_in_dingtalk("user005"))
+    await page.goto(demo.open_in_dingtalk(user))
     await page.wait_for_selector("#bind", timeout=TIMEOUT)
-    await page.fill("#mobile", "13800000005")
+    assert "示例科技 · 应用空间 (10001)" in await page.inner_text("#bind-space")
+    await page.fill("#mobile", mobile)
     await page.click("#send-code")
     await page.wait_for_selector("#code", timeout=TIMEOUT)
-    real = await outbox_code(demo, "13800000005")
+    assert "示例科技 · 应用空间（10001）的成员" in await page.inner_text("#notice")
+    real = await outbox_code(demo, mobile)
     assert real is not None
     wrong = "000000" if real != "000000" else "111111"
     for _ in range(5):
         await page.fill("#code", wrong)
         await page.click("#verify-code")
         await page.wait_for_selector("#error", timeout=TIMEOUT)
-    await page.fill("#code", real)
-    await page.click("#verify-code")
     assert "已失效" in await page.inner_text("#error")
-    assert not await page.is_visible("#space-home")
+    assert await page.is_disabled("#code") and await page.is_disabled("#verify-code")
+    resend = page.locator("#resend-code")
+    box = await resend.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width
+    await page.screenshot(path=ARTIFACTS / f"bind-dead-code-{width}.png", full_page=True)
+    await resend.click()
+    await page.wait_for_selector("#notice", timeout=TIMEOUT)
+    assert "秒" in await page.inner_text("#notice")
+    assert await page.is_disabled("#code") and await page.is_visible("#resend-code")
+    assert await outbox_code(demo, mobile) == real  # nothing sent within the cool-down
     await context.close()
 
 
@@ -259,7 +279,9 @@ async def test_a_disabled_member_is_refused(demo: DemoUrls, browser: Browser) ->
         await db.dispose()
     await page.goto(demo.open_in_dingtalk("user007"))
     await page.wait_for_selector("#problem", state="visible", timeout=TIMEOUT)
-    assert "停用" in await page.inner_text("#problem")
+    problem = await page.inner_text("#problem")
+    assert "您在应用空间“示例科技 · 应用空间（10001）”的账号已停用" in problem
+    assert "请联系该应用空间的管理员重新启用" in problem  # "test" is no admin to name
     await context.close()
 
 

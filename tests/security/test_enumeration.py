@@ -78,14 +78,14 @@ async def test_a_stranger_s_number_gets_a_member_s_answers(world: World) -> None
     statuses = [status for status, _ in member]
     assert 429 in statuses and 400 in statuses  # the cool-down, the cap and wrong codes ran
     assert member[-1] == (429, "今天获取验证码的次数过多，请明天再试。 [mobile]"), member[-1]
-    assert member[-19] == (400, "验证码已过期，请重新获取。 [code]"), member[-19]
+    assert member[-19] == (400, "验证码已过期。请发送新的验证码后重试。 [code]"), member[-19]
     assert world.outbox.last_code_for(STRANGER) is None  # nothing sent to the stranger
 
 
 @pytest.mark.parametrize("mobile", [MEMBER, STRANGER, "13800000009", "+8613800000002"])
 async def test_the_first_answer_is_the_same_for_any_number(world: World, mobile: str) -> None:
     steps = await _first_send(world, mobile)
-    sent = "如果该手机号属于本应用空间的成员，验证码已发送到该手机号。 [code]"
+    sent = "如果该号码属于示例空间（10001）的成员，验证码已发送到该号码。短信中会写明这个应用空间。 [code]"
     assert steps == (200, sent), steps
 
 

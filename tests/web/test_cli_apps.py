@@ -122,7 +122,7 @@ def test_plain_output_a_link_app_and_delete(data: Path) -> None:
     code, out, _ = dingbridge(data, "app", "delete", "10001", "1")
     assert code == 0 and "报销" in out
     code, _, err = dingbridge(data, "app", "delete", "10001", "1")
-    assert code == 1 and err.count("\n") == 1 and "no app '1'" in err
+    assert code == 1 and err.count("\n") == 1 and "中没有应用 '1'" in err
     code, out, _ = dingbridge(data, "app", "list", "10001", "--json")
     assert [a["name"] for a in json.loads(out)] == ["Wiki"]
 
@@ -154,9 +154,9 @@ def test_an_unknown_kind_or_space_is_refused(data: Path) -> None:
     )
     assert code == 2 and "--kind must be one of link, oidc, forward-auth" in err
     code, _, err = dingbridge(data, "app", "create", "10002", "--name", "X", "--url", "/x")
-    assert code == 1 and "Space 10002 does not exist" in err
-    code, _, err = dingbridge(data, "app", "list", "10002")
-    assert code == 1 and "Space 10002 does not exist" in err
+    assert code == 1 and "应用空间 10002 不存在。" in err  # the settings' language: zh_CN
+    code, _, err = dingbridge(data, "app", "list", "10002", env={"DINGBRIDGE_LANGUAGE": "en"})
+    assert code == 1 and "Space 10002 does not exist." in err
 
 
 @pytest.mark.slow

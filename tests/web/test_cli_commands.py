@@ -75,7 +75,14 @@ def test_headless_setup(tmp_path: Path) -> None:
     csv_file = tmp_path / "members.csv"
     csv_file.write_bytes("姓名,手机号\n张伟,13800000001\n李娜,138\n".encode("gbk"))
     failed = run(["member", "import", "10001", str(csv_file)], data)
-    assert failed.returncode == 1 and "line 3" in failed.stderr
+    assert failed.returncode == 1 and "没有导入任何内容" in failed.stderr
+    assert "第 3 行：" in failed.stderr and "line 3" not in failed.stderr  # zh_CN by default
+    english = run(
+        ["member", "import", "10001", str(csv_file)],
+        data,
+        extra_env={"DINGBRIDGE_LANGUAGE": "en"},
+    )
+    assert "Nothing was imported" in english.stderr and "line 3:" in english.stderr
     csv_file.write_bytes("姓名,手机号\n张伟,13800000001\n李娜,13800000002\n".encode("gbk"))
     imported = run(["member", "import", "10001", str(csv_file)], data)
     assert "2 added" in imported.stdout

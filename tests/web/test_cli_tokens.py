@@ -29,7 +29,7 @@ async def test_token_created_on_the_command_line_works_until_revoked(tmp_path: P
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
     assert token.startswith("dbt_") and len(token) > 40
-    assert "not shown again" in created.stderr
+    assert "不会再次显示" in created.stderr  # the settings' language, zh_CN by default
     listed = run(["admin", "token", "list"], data)
     assert "HR sync" in listed.stdout and "ops" in listed.stdout and "never" in listed.stdout
     assert token not in listed.stdout

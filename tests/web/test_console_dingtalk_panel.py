@@ -172,11 +172,11 @@ async def test_without_the_doctor_the_button_says_not_available(
 
 
 async def test_a_run_with_a_warning_says_so(server: Server, admin: AsgiClient) -> None:
-    from dingbridge.doctor.results import CheckResult, Status, Text
+    from dingbridge.doctor.results import CheckResult, Message, Status
     from dingbridge.spaces.connection_test import ConnectionTest
 
     space_id = await space_for(server, FULL_APP)
-    warned = CheckResult("home_url", Status.WARN, cause=Text("提醒", "a warning"))
+    warned = CheckResult("home_url", Status.WARN, cause=Message("Check again later."))
     run = ConnectionTest(
         space_id, "2026-01-01 10:00:00", [CheckResult.passed("config").as_dict(), warned.as_dict()]
     )
@@ -185,3 +185,33 @@ async def test_a_run_with_a_warning_says_so(server: Server, admin: AsgiClient) -
     page = (await admin.get(f"/admin/spaces/{space_id}/dingtalk")).text
     summary = page[page.index('id="test-summary"') :].split("</p>")[0]
     assert "通过，有 1 条提醒。" in summary and "所有检查都已通过" not in summary
+
+
+async def test_after_a_passing_test_the_panel_keeps_the_ip_dingtalk_named(
+    server: Server, admin: AsgiClient, sim_app: Any
+) -> None:
+    """A refused call named the IP; once whitelisted, the test passes and the panel still shows
+    that IP, now marked whitelisted."""
+    use_simulator(server, sim_app)
+    space_id = await space_for(server, FULL_APP)
+    async with server.app.state.context.db.transaction() as session:
+        await record_egress_ip(session, space_id, "203.0.113.7")
+    page_url = f"/admin/spaces/{space_id}/dingtalk"
+    await admin.post(f"{page_url}/test", form={"csrf_token": await csrf_of(admin, page_url)})
+    page = (await admin.get(page_url)).text
+    assert 'data-check="ip_whitelist" data-status="pass"' in page
+    assert _copy_value(page, "egress_ip") == "203.0.113.7"
+    assert 'id="egress-ip-status"' in page and "已在白名单中" in page
+
+
+async def test_a_first_test_that_passes_says_why_the_ip_is_not_known(
+    server: Server, admin: AsgiClient, sim_app: Any
+) -> None:
+    use_simulator(server, sim_app)
+    space_id = await space_for(server, FULL_APP)
+    page_url = f"/admin/spaces/{space_id}/dingtalk"
+    await admin.post(f"{page_url}/test", form={"csrf_token": await csrf_of(admin, page_url)})
+    page = (await admin.get(page_url)).text
+    assert 'data-check="ip_whitelist" data-status="pass"' in page
+    assert '<code id="v-egress_ip">' not in page
+    assert "钉钉只在拒绝调用时才给出它看到的 IP" in page

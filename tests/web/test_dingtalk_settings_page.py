@@ -90,7 +90,8 @@ async def test_change_applies_at_once_and_blank_secret_kept(
     assert config.forward_url == "http://127.0.0.2:888/api-dingtalk-com/"
     assert reveal_app_secret(context.secret_box, config) == SECRET
     audit = (await admin.get("/admin/audit")).text
-    assert "forward_url" in audit and "dingtalk.update" in audit
+    assert "修改了空间 10001 的钉钉设置" in audit
+    assert "钉钉API转发地址：</span>— → http://127.0.0.2:888/api-dingtalk-com/" in audit
 
 
 async def test_settings_page_needs_csrf(admin: AsgiClient, space: str) -> None:

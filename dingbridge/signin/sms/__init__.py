@@ -29,6 +29,7 @@ __all__ = [
     "format_code_text",
     "mask_mobile",
     "scrub",
+    "space_label",
 ]
 
 SendFailure = Literal["rate_limited", "rejected", "unavailable", "misconfigured"]
@@ -41,6 +42,11 @@ USER_MESSAGES: dict[str, str] = {
 }
 
 CODE_TEXT = "【{sign}】您的验证码为 {code}，{minutes} 分钟内有效。如非本人操作，请忽略。"
+# With the app space named, so a code for one space is not mistaken for another's.
+SPACE_CODE_TEXT = (
+    "【{sign}】您的验证码为 {code}，用于登录应用空间“{space}”，{minutes} 分钟内有效。"
+    "如非本人操作，请忽略。"
+)
 DEFAULT_SIGN = "dingbridge"
 
 
@@ -79,7 +85,8 @@ class SmsConfigError(ValueError):
 
 @runtime_checkable
 class SmsSender(Protocol):
-    """Delivers verification codes. ``template_params`` holds ``code`` and ``minutes``.
+    """Delivers verification codes. ``template_params`` holds ``code``, ``minutes`` and
+    ``space`` (the app space the code is for: ``销售部（10001）``).
 
     The built-in senders also have a ``kind`` attribute (``"aliyun"``…) used in log lines.
     """
@@ -89,9 +96,17 @@ class SmsSender(Protocol):
     ) -> None: ...
 
 
-def format_code_text(sign: str, code: str, minutes: int | str = 5) -> str:
-    """The zh-CN message text: ``【sign】您的验证码为 123456，5 分钟内有效。…``."""
+def format_code_text(sign: str, code: str, minutes: int | str = 5, space: str = "") -> str:
+    """The zh-CN message text: ``【sign】您的验证码为 123456，用于登录应用空间“销售部（10001）”，
+    5 分钟内有效。…`` (without the space when ``space`` is empty)."""
+    if space:
+        return SPACE_CODE_TEXT.format(sign=sign, code=code, minutes=minutes, space=space)
     return CODE_TEXT.format(sign=sign, code=code, minutes=minutes)
+
+
+def space_label(name: str, space_id: int | str) -> str:
+    """How a code's message names its app space: ``销售部（10001）``."""
+    return f"{name}（{space_id}）"
 
 
 def mask_mobile(mobile: str) -> str:

@@ -70,7 +70,14 @@ def _require_sdk() -> Any:
 class AliyunSender:
     kind = "aliyun"
     OPTIONS: tuple[str, ...] = ("access_key_id", "access_key_secret", "sign_name", "template_code")
-    OPTIONAL: tuple[str, ...] = ("endpoint", "protocol", "timeout", "code_param", "minutes_param")
+    OPTIONAL: tuple[str, ...] = (
+        "endpoint",
+        "protocol",
+        "timeout",
+        "code_param",
+        "minutes_param",
+        "space_param",
+    )
 
     def __init__(
         self,
@@ -84,6 +91,7 @@ class AliyunSender:
         timeout: float = 10.0,
         code_param: str = "code",
         minutes_param: str | None = None,
+        space_param: str | None = None,
     ) -> None:
         _require_sdk()
         redact_http_debug_logs()
@@ -98,6 +106,7 @@ class AliyunSender:
         self.timeout = float(timeout)
         self.code_param = code_param
         self.minutes_param = minutes_param
+        self.space_param = space_param
         self._client: Any = None
 
     def __repr__(self) -> str:  # never show the keys
@@ -140,6 +149,8 @@ class AliyunSender:
         params = {self.code_param: code}
         if self.minutes_param:
             params[self.minutes_param] = (template_params or {}).get("minutes", "5")
+        if self.space_param:  # the app space, when the template names it (${space})
+            params[self.space_param] = (template_params or {}).get("space", "")
         await send_with_sdk(
             lambda: self._send_sync(mobile, params),
             provider=self.kind,

@@ -52,8 +52,10 @@ class ConsoleSender:
     async def send(
         self, mobile: str, code: str, *, template_params: Mapping[str, str] | None = None
     ) -> None:
-        minutes = (template_params or {}).get("minutes", "5")
-        text = format_code_text(self.sign, code, minutes)
+        params = template_params or {}
+        text = format_code_text(
+            self.sign, code, params.get("minutes", "5"), params.get("space", "")
+        )
         self._outbox.append(OutboxMessage(mobile, text, self._clock()))
         logger.info("dev SMS to %s put in the outbox (/_dev/outbox.json)", mask_mobile(mobile))
 

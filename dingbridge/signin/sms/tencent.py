@@ -18,7 +18,7 @@ from dingbridge.signin.sms.cloud_sdk import SdkAnswer, sdk_missing, send_with_sd
 logger = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
-TEMPLATE_VALUES = ("code", "minutes")
+TEMPLATE_VALUES = ("code", "minutes", "space")
 
 
 def classify(code: str) -> SendFailure:
@@ -156,7 +156,7 @@ class TencentSender:
     async def send(
         self, mobile: str, code: str, *, template_params: Mapping[str, str] | None = None
     ) -> None:
-        given = {"minutes": "5", **(template_params or {}), "code": code}
+        given = {"minutes": "5", "space": "", **(template_params or {}), "code": code}
         values = [given[name] for name in self.template_values]
         await send_with_sdk(
             lambda: self._send_sync(mobile, values),

@@ -86,13 +86,16 @@ class WebhookSender:
     async def send(
         self, mobile: str, code: str, *, template_params: Mapping[str, str] | None = None
     ) -> None:
-        minutes = (template_params or {}).get("minutes", "5")
+        params = template_params or {}
+        minutes, space = params.get("minutes", "5"), params.get("space", "")
         payload = {
             "mobile": mobile,
             "code": code,
-            "text": format_code_text(self.sign, code, minutes),
+            "text": format_code_text(self.sign, code, minutes, space),
             "minutes": int(minutes),
         }
+        if space:
+            payload["space"] = space
         body = json.dumps(payload, ensure_ascii=False).encode()
         timestamp = str(int(self._clock()))
         headers = {

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from dingbridge.context import AppContext, get_context
+from dingbridge.i18n import N_, Message
 from dingbridge.signin.binding_flow import (
     BindingRefused,
     bind_by_sms,
@@ -28,7 +29,7 @@ from dingbridge.signin.binding_flow import (
 )
 from dingbridge.signin.member_sessions import create_session, space_path
 from dingbridge.signin.pending import PENDING_COOKIE, PendingBinding, PendingBindings
-from dingbridge.signin.sms import SmsSendError, mask_mobile
+from dingbridge.signin.sms import SmsSendError, mask_mobile, space_label
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.web.space.cookies import delete_space_cookie, set_session_cookie
 from dingbridge.web.space.pages import allow_app_targets, gettext_for, render
@@ -38,10 +39,12 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 SEND_FAILURES = {
-    "rate_limited": "This number has received too many messages. Try again later.",
-    "rejected": "The message could not be sent to this number. Check it or ask your administrator.",
-    "unavailable": "The SMS service is unavailable just now. Try again in a moment.",
-    "misconfigured": "The SMS service is not set up correctly. Contact your administrator.",
+    "rate_limited": N_("This number has received too many messages. Try again later."),
+    "rejected": N_(
+        "The message could not be sent to this number. Check it or ask your administrator."
+    ),
+    "unavailable": N_("The SMS service is unavailable just now. Try again in a moment."),
+    "misconfigured": N_("The SMS service is not set up correctly. Contact your administrator."),
 }
 
 
@@ -56,7 +59,7 @@ async def _pending(request: Request, space_id: int) -> tuple[str, PendingBinding
     return (token, pending) if pending is not None else None
 
 
-def _page(
+async def _page(
     request: Request,
     space_id: int,
     token: str,
@@ -66,9 +69,12 @@ def _page(
     **values: Any,
 ) -> Response:
     context = get_context(request)
+    space = await context.signin.spaces.space(space_id)
     shown = display_mobile(pending.mobile) if pending.mobile else ""
     data: dict[str, Any] = {
         "space_id": space_id,
+        "space_name": space.name,
+        "code_dead": False,
         "identity": pending.identity,
         "step": "code" if pending.mobile else "mobile",
         "masked_mobile": mask_mobile(shown) if shown else "",
@@ -102,7 +108,7 @@ async def _open_space(request: Request, space_id: int) -> None:
     allow_app_targets(request, await get_context(request).signin.spaces.space(space_id))
 
 
-def _t(request: Request, message: str) -> str:
+def _t(request: Request, message: str | Message) -> str:
     return gettext_for(request, message)
 
 
@@ -112,7 +118,7 @@ async def bind_page(request: Request, space_id: int) -> Response:
     found = await _pending(request, space_id)
     if found is None:
         return RedirectResponse(space_path(space_id), status_code=303)
-    return _page(request, space_id, *found)
+    return await _page(request, space_id, *found)
 
 
 @router.post("/{space_id:int}/bind/change")
@@ -134,40 +140,56 @@ async def send_code(request: Request, space_id: int) -> Response:
     if isinstance(checked, Response):
         return checked
     token, pending, fields = checked
-    typed = fields.get("mobile", "")
+    # "Send a new code" after a code died: the number already given, not typed again.
+    resend = fields.get("resend") == "1" and bool(pending.mobile)
+    typed = pending.mobile if resend and pending.mobile else fields.get("mobile", "")
     try:
         mobile = normalize_mobile(typed)
     except InvalidMobile:
-        error = _t(request, "Enter a valid mobile number (11 digits, or + and country code).")
-        return _page(request, space_id, token, pending, status=400, error=error, mobile_value=typed)
+        error = _t(request, N_("Enter a valid mobile number (11 digits, or + and country code)."))
+        return await _page(
+            request, space_id, token, pending, status=400, error=error, mobile_value=typed
+        )
     client_ip = request.client.host if request.client else ""
     try:
         result = await send_binding_code(context, space_id, mobile, client_ip)
     except SmsSendError as exc:
         error = _t(request, SEND_FAILURES[exc.reason])
-        return _page(request, space_id, token, pending, status=502, error=error, mobile_value=typed)
+        return await _page(
+            request, space_id, token, pending, status=502, error=error, mobile_value=typed
+        )
     status, retry_after = result.status, result.retry_after
+    space = await context.signin.spaces.space(space_id)
     if status in ("mobile_limit", "ip_limit"):
-        error = _t(request, "Too many codes were asked for today. Try again tomorrow.")
-        return _page(request, space_id, token, pending, status=429, error=error, mobile_value=typed)
+        error = _t(request, N_("Too many codes were asked for today. Try again tomorrow."))
+        return await _page(
+            request, space_id, token, pending, status=429, error=error, mobile_value=typed
+        )
     if status == "cooldown" and pending.mobile != mobile:
-        error = _t(request, "A code was sent a moment ago. Wait {seconds} seconds.").format(
+        error = _t(request, N_("A code was sent a moment ago. Wait {seconds} seconds.")).format(
             seconds=int(retry_after + 0.999)
         )
-        return _page(request, space_id, token, pending, status=429, error=error, mobile_value=typed)
+        return await _page(
+            request, space_id, token, pending, status=429, error=error, mobile_value=typed
+        )
     pending.mobile = mobile
     await PendingBindings(context.kv).save(token, pending)
     if status == "cooldown":
-        notice = _t(request, "A code was sent a moment ago. Wait {seconds} seconds.").format(
+        notice = _t(request, N_("A code was sent a moment ago. Wait {seconds} seconds.")).format(
             seconds=int(retry_after + 0.999)
         )
+        # Asked again for a dead code too soon: it stays dead until the new one is sent.
+        return await _page(request, space_id, token, pending, notice=notice, code_dead=resend)
     else:
         notice = _t(
             request,
-            "If this number belongs to a member of this app space, a verification code has "
-            "been sent to it.",
+            Message(
+                "If this number belongs to a member of %(space)s, a verification code has been "
+                "sent to it. The message names this app space.",
+                space=space_label(space.name, space_id),
+            ),
         )
-    return _page(request, space_id, token, pending, notice=notice)
+    return await _page(request, space_id, token, pending, notice=notice)
 
 
 @router.post("/{space_id:int}/bind/verify")
@@ -185,15 +207,27 @@ async def verify_code(request: Request, space_id: int) -> Response:
     )
     status, tries_left = result.status, result.tries_left
     if member_id is None:
+        space = await context.signin.spaces.space(space_id)
+        label = space_label(space.name, space_id)
         messages = {
-            "wrong": "The code is wrong. {tries} tries left.",
-            "dead": "Too many wrong tries: this code no longer works. Ask for a new code.",
-            "expired": "The code has expired. Ask for a new code.",
-            "none": "Ask for a code first.",
+            "wrong": Message(
+                "The code is wrong. Check that the message names %(space)s: a code for another "
+                "app space does not work here. %(tries)s tries left.",
+                space=label,
+                tries=tries_left,
+            ),
+            "dead": Message(
+                "Too many wrong tries: this code no longer works. Send a new code to try again."
+            ),
+            "expired": Message("The code has expired. Send a new code to try again."),
+            "none": Message("Ask for a code first."),
         }
-        error = _t(request, messages.get(status, messages["none"])).format(tries=tries_left)
+        error = _t(request, messages.get(status, messages["none"]))
         context.metrics.binding("sms", f"code_{status}" if status in messages else "code_other")
-        return _page(request, space_id, token, pending, status=400, error=error, dead=status)
+        dead = status in ("dead", "expired", "none")
+        return await _page(
+            request, space_id, token, pending, status=400, error=error, code_dead=dead
+        )
     return await _bind_and_sign_in(request, space_id, token, pending, member_id)
 
 

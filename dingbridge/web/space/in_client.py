@@ -50,7 +50,10 @@ async def signin_with_client_code(request: Request, space_id: int) -> Response:
     except SignInRefused as refused:
         context.metrics.signin("in_client", refused.reason)
         return JSONResponse(
-            {"error": refused.reason, "message": refusal_text(request, refused.reason)},
+            {
+                "error": refused.reason,
+                "message": refusal_text(request, refused.reason, refused.detail),
+            },
             status_code=refused.status,
         )
     except Exception:

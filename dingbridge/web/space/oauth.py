@@ -61,8 +61,8 @@ async def start_browser_signin(request: Request, space_id: int) -> Response:
     return response
 
 
-def _refused(request: Request, space_id: int, reason: str) -> Response:
-    response = refusal_page(request, space_id, reason)
+def _refused(request: Request, space_id: int, reason: str, detail: str | None = None) -> Response:
+    response = refusal_page(request, space_id, reason, detail)
     delete_space_cookie(response, space_id, oauth_state.STATE_COOKIE)
     return response
 
@@ -95,7 +95,7 @@ async def callback(request: Request, space: SpaceView) -> Response:
         resolved = await resolve(context, space, identity, next_path, mobile_lookup=lookup)
     except SignInRefused as refused:
         context.metrics.signin(_flow(space), refused.reason)
-        return _refused(request, space_id, refused.reason)
+        return _refused(request, space_id, refused.reason, refused.detail)
     except Exception:
         context.metrics.signin(_flow(space), "error")
         raise
