@@ -25,6 +25,7 @@ from dingbridge.signin.binding_flow import (
     send_binding_code,
     verify_binding_code,
 )
+from dingbridge.signin.codes import VerifyResult
 from dingbridge.signin.member_sessions import create_session, space_path
 from dingbridge.signin.pending import PENDING_COOKIE, PendingBinding, PendingBindings
 from dingbridge.signin.sms import SmsSendError, mask_mobile
@@ -193,15 +194,20 @@ async def verify_code(request: Request, space_id: int) -> Response:
         error = _t(request, messages.get(status, messages["none"])).format(tries=tries_left)
         context.metrics.binding("sms", f"code_{status}" if status in messages else "code_other")
         return _page(request, space_id, token, pending, status=400, error=error, dead=status)
-    return await _bind_and_sign_in(request, space_id, token, pending, member_id)
+    return await _bind_and_sign_in(request, space_id, token, pending, member_id, result)
 
 
 async def _bind_and_sign_in(
-    request: Request, space_id: int, token: str, pending: PendingBinding, member_id: int
+    request: Request,
+    space_id: int,
+    token: str,
+    pending: PendingBinding,
+    member_id: int,
+    proof: VerifyResult | None = None,
 ) -> Response:
     context = get_context(request)
     try:
-        member = await bind_by_sms(context, space_id, pending.identity, member_id)
+        member = await bind_by_sms(context, space_id, pending.identity, member_id, proof)
     except BindingRefused as refused:
         context.metrics.binding("sms", refused.reason)
         return refusal_page(request, space_id, refused.reason)
