@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import event
 
 from dingbridge.accounts.api_tokens import create_token
+from dingbridge.kv.redis import RedisKV
 from dingbridge.storage import db as db_module
 from tests.faults.matrix import counts
 from tests.faults.private_services import private_postgres, private_redis
@@ -260,3 +261,16 @@ async def _api_token(world: World) -> str:
     async with world.context.db.transaction() as session:
         _info, token = await create_token(session, "admin", "faults", actor="test")
     return token
+
+
+async def test_a_burst_beyond_the_redis_pool_waits_instead_of_failing() -> None:
+    """300 requests needing Redis at once (more than the pool's connections): all served.
+    redis-py's default pool refused the 101st ("Redis unreachable" for a burst of sign-ins)."""
+    with private_redis() as redis:
+        kv = RedisKV.from_url(redis.url, prefix="burst:")
+        try:
+            await asyncio.gather(*(kv.set(f"k{i}", b"1", ttl=60) for i in range(300)))
+            values = await asyncio.gather(*(kv.get(f"k{i}") for i in range(300)))
+            assert values == [b"1"] * 300
+        finally:
+            await kv.close()
