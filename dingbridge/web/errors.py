@@ -7,6 +7,7 @@ unexpected exceptions become a plain 500 and go to the log with their traceback.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from urllib.parse import quote
 
@@ -34,8 +35,13 @@ from dingbridge.web.templating import get_templates
 log = logging.getLogger(__name__)
 
 
+# The OpenID Connect endpoints that apps (not browsers) call: their errors are JSON.
+_OIDC_API = re.compile(r"/\d+/(oidc/(token|userinfo|introspect|revoke|jwks)|\.well-known/.*)")
+
+
 def wants_json(request: Request) -> bool:
-    if request.url.path.startswith("/api/"):
+    path = request.url.path
+    if path.startswith("/api/") or _OIDC_API.fullmatch(path):
         return True
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:

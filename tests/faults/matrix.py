@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,13 +35,14 @@ from dingbridge.dingtalk.caller import RetryPolicy
 from dingbridge.i18n import translations
 from dingbridge.signin.binding_flow import bind, set_policy
 from dingbridge.signin.pending import DingTalkIdentity
-from dingbridge.sim.defaults import DEMO_CORP_ID
+from dingbridge.sim.defaults import DEMO_CORP_ID, FULL_APP
 from dingbridge.sim.errors import IP_NOT_WHITELISTED, NO_PERMISSION, QPS_LIMITED
 from dingbridge.sim.faults import parse_fault
 from dingbridge.spaces import dingtalk_clients
 from dingbridge.spaces.app_access import hash_client_secret, new_client_id, new_client_secret
 from dingbridge.spaces.members import find_by_mobile
 from dingbridge.storage.models import Binding, Member, SpaceApp
+from dingbridge.web.i18n import LANG_COOKIE
 from dingbridge.web.space.refusals import MESSAGES
 from tests.signin.signin_world import Browser, Page, World, open_world, query_of, world_settings
 
@@ -381,44 +383,82 @@ async def counts(world: World) -> tuple[int, int]:
     return int(members or 0), int(bindings or 0)
 
 
-def zh_messages() -> dict[str, str]:
+def messages(language: str) -> dict[str, str]:
+    """The refusal messages as a user reading ``language`` sees them."""
+    if language == "en":
+        return dict(MESSAGES)
     catalog = translations("zh_CN")
     return {reason: catalog.gettext(text) for reason, text in MESSAGES.items()}
 
 
-def _refusal_reason(page: Page) -> str | None:
-    """The reason the page or JSON answer gives, if it is one of the sign-in refusals."""
+def _refusal_reason(page: Page, language: str) -> str | None:
+    """The reason the page or JSON answer gives, in ``language``, if it is a sign-in refusal."""
+    texts = messages(language)
     content_type = page.header("content-type") or ""
     if content_type.startswith("application/json"):
         body = page.json()
         reason = body.get("error") if isinstance(body, dict) else None
-        if reason in MESSAGES and body.get("message") == zh_messages()[reason]:
+        if reason in MESSAGES and body.get("message") == texts[reason]:
             return str(reason)
         return None
-    for reason, text in zh_messages().items():
+    for reason, text in texts.items():
         if f'data-reason="{reason}"' in page.text and text in page.text:
             return reason
     return None
 
 
-def new_browser(world: World) -> Browser:
+def new_browser(world: World, language: str = "zh_CN") -> Browser:
     browser = world.new_browser()
     browser.stop_at = world.browser.stop_at
     browser.raise_app_exceptions = False
+    if language == "en":
+        browser.cookies[LANG_COOKIE] = "en"
     return browser
 
 
-async def run_cell(flow: Flow, call: str, case: FaultCase) -> CellResult:
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+async def run_cell(flow: Flow, call: str, case: FaultCase, language: str = "zh_CN") -> CellResult:
     with tempfile.TemporaryDirectory() as tmp:
         async with matrix_world(Path(tmp) / "data") as world:
-            return await _run_cell(world, flow, call, case)
+            records = _Records()
+            root = logging.getLogger()
+            root.addHandler(records)
+            level = root.level
+            root.setLevel(logging.DEBUG)
+            try:
+                result = await _run_cell(world, flow, call, case, language)
+            finally:
+                root.removeHandler(records)
+                root.setLevel(level)
+            leaked = [s for s in _secrets(world) if any(s in line for line in records.lines)]
+            if leaked:
+                result.problems.append(f"{len(leaked)} secret(s) in the log")
+            return result
 
 
-async def _run_cell(world: World, flow: Flow, call: str, case: FaultCase) -> CellResult:
+def _secrets(world: World) -> list[str]:
+    """What must never be logged: the AppSecret, the app's client secret, and every token and
+    code the simulator issued during the cell."""
+    found = [FULL_APP.app_secret, world.oidc_client["client_secret"]]  # type: ignore[attr-defined]
+    found.extend(world.sim.credentials._grants)  # every credential value it issued
+    return [s for s in found if len(s) >= 8]
+
+
+async def _run_cell(
+    world: World, flow: Flow, call: str, case: FaultCase, language: str
+) -> CellResult:
     problems: list[str] = []
     before = await counts(world)
     world.sim.faults.add(parse_fault(case.fault(call)))
-    browser = new_browser(world)
+    browser = new_browser(world, language)
     seen = await flow.play(world, browser)
     page = seen.page
     hit = [e for e in world.sim.request_log if e.path == call and e.outcome.startswith("fault")]
@@ -430,7 +470,7 @@ async def _run_cell(world: World, flow: Flow, call: str, case: FaultCase) -> Cel
     if "Traceback" in page.text or "Internal Server Error" in page.text:
         problems.append("a traceback or a bare 500 text")
     ok = seen.signed_in
-    outcome = "ok" if ok else "sms" if seen.bind_page else (_refusal_reason(page) or "?")
+    outcome = "ok" if ok else "sms" if seen.bind_page else (_refusal_reason(page, language) or "?")
     if outcome == "?":
         problems.append(f"no clear message (HTTP {page.status}: {page.text[:120]!r})")
     expected = _expected(flow, call, case)

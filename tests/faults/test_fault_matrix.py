@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.matrix import FLOWS, FaultCase, Flow, cells, matrix_world, new_browser, run_cell
+from tests.faults.matrix import (
+    FAULTS,
+    FLOWS,
+    FaultCase,
+    Flow,
+    cells,
+    matrix_world,
+    new_browser,
+    run_cell,
+)
 
 
 @pytest.mark.parametrize(
@@ -29,3 +38,12 @@ async def test_each_flow_makes_the_calls_the_matrix_faults(flow: Flow, tmp_path:
         pages = ("/oauth2/auth", "/connect/")  # DingTalk's login pages: the browser's
         made = [path for path in world.dingtalk_calls() if not path.startswith(pages)]
         assert sorted(set(made)) == sorted(flow.calls)
+
+
+@pytest.mark.parametrize("fault", ["drop", "60020", "88/60011"])
+@pytest.mark.parametrize("flow", FLOWS, ids=[f.name for f in FLOWS])
+async def test_a_reader_of_english_gets_the_message_in_english(flow: Flow, fault: str) -> None:
+    case = next(c for c in FAULTS if c.name == fault)
+    call = next(c for c in flow.calls if c not in flow.falls_back_to_sms)
+    result = await run_cell(flow, call, case, language="en")
+    assert result.problems == [], result

@@ -14,9 +14,12 @@ loop-mounted tiny file system would need root and a mount.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import event
@@ -24,7 +27,7 @@ from sqlalchemy import event
 from dingbridge.accounts.api_tokens import create_token
 from dingbridge.kv.redis import RedisKV
 from dingbridge.storage import db as db_module
-from tests.faults.matrix import counts
+from tests.faults.matrix import counts, matrix_world, new_browser
 from tests.faults.private_services import private_postgres, private_redis
 from tests.signin.signin_world import (
     Browser,
@@ -32,6 +35,7 @@ from tests.signin.signin_world import (
     World,
     admin_browser,
     open_world,
+    query_of,
     world_settings,
 )
 
@@ -274,3 +278,49 @@ async def test_a_burst_beyond_the_redis_pool_waits_instead_of_failing() -> None:
             assert values == [b"1"] * 300
         finally:
             await kv.close()
+
+
+async def test_a_code_exchange_the_database_refused_can_be_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app exchanges its code while the database cannot be written: 503 JSON, no token;
+    the same exchange once the database is back: the tokens (the code was not used up)."""
+    monkeypatch.setattr(db_module, "WRITE_FAILURE_MEMORY", 3.0)
+    async with matrix_world(tmp_path / "data") as world:
+        client = world.oidc_client  # type: ignore[attr-defined]
+        browser = new_browser(world)
+        assert (await world.in_client(browser, "user001")).status == 200
+        verifier = "v" * 50
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        query = urlencode(
+            {
+                "client_id": client["client_id"],
+                "redirect_uri": client["redirect_uri"],
+                "response_type": "code",
+                "scope": "openid",
+                "code_challenge": challenge.rstrip(b"=").decode(),
+                "code_challenge_method": "S256",
+            }
+        )
+        sent_back = await browser.get(f"/10001/oidc/authorize?{query}")
+        code = query_of(sent_back.header("location") or "")["code"]
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": client["redirect_uri"],
+            "code_verifier": verifier,
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        }
+        _set_pragma(world, "PRAGMA query_only = 1")
+        await _reconnect(world)
+        refused = await browser.post("/10001/oidc/token", form)
+        clean_failure(refused, json_expected=True)
+        assert "access_token" not in refused.text
+
+        _set_pragma(world, None)
+        await _reconnect(world)
+        exchanged = await browser.post("/10001/oidc/token", form)
+        assert exchanged.status == 200 and exchanged.json()["access_token"], exchanged.text
+        again = await browser.post("/10001/oidc/token", form)  # still one use only
+        assert again.status == 400 and again.json()["error"] == "invalid_grant"
