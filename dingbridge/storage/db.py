@@ -59,8 +59,6 @@ def database_failure(exc: BaseException) -> str | None:
         return (
             "unreachable" if server and isinstance(exc, OperationalError | InterfaceError) else None
         )
-    if isinstance(exc, ConnectionError | TimeoutError):  # raised while connecting
-        return "unreachable"
     return None
 
 

@@ -147,7 +147,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, ServiceUnavailable(DATABASE_MESSAGES[kind]))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, ConnectionError | TimeoutError) and database_failure(exc):
+        if isinstance(exc, DBAPIError) and database_failure(exc):  # raised in a middleware
             return await on_database_error(request, exc)
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, DingbridgeError())
