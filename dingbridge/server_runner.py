@@ -6,7 +6,7 @@ import importlib.util
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dingbridge.settings import Settings
 
@@ -23,6 +23,17 @@ def event_loop_choice(platform: str = sys.platform) -> str:
     if importlib.util.find_spec("uvloop"):
         return "uvloop"
     return "asyncio:SelectorEventLoop" if platform == "win32" else "asyncio"
+
+
+def http_protocol() -> Any:
+    """uvicorn's ``http`` setting: the guarded httptools protocol (head and body limits, a
+    deadline for the request head: :mod:`dingbridge.http_guard`); h11 where httptools is not
+    installed (its own 64 KiB head limit, no head deadline)."""
+    if importlib.util.find_spec("httptools"):
+        from dingbridge.http_guard import GuardedHttpToolsProtocol
+
+        return GuardedHttpToolsProtocol
+    return "h11"
 
 
 class PortInUse(OSError):
@@ -67,7 +78,12 @@ def run_server(settings: Settings, sock: socket.socket | None = None) -> None:
         host=settings.host,
         port=settings.port,
         loop=event_loop_choice(),
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        http=http_protocol(),
+        # Idle keep-alive connections close after 5 s (uvicorn's default, stated here). No
+        # limit_concurrency: slow clients would count against it and crowd out real users;
+        # the guard (dingbridge.http_guard) bounds what each connection may hold instead.
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=64 * 1024,
         access_log=False,
         log_config=None,
         proxy_headers=True,

@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from dingbridge.forwarder.server import Forwarder
 
 BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
+# A request line and headers larger than this get 431; a request head not complete this many
+# seconds after its first byte (or the connection, when nothing comes) gets 408. Without
+# them, one header line a second held a connection for ever (slowloris).
+MAX_HEAD_BYTES = 64 * 1024
+HEAD_TIMEOUT = 10.0
+
+
+class _HeadRefused(Exception):
+    """Raised in a parser callback to stop parsing: the refusal is already written."""
 
 
 class ClientConnection(asyncio.Protocol):
@@ -45,6 +54,45 @@ class ClientConnection(asyncio.Protocol):
         self.feeding = False  # inside data_received: upstream writes are batched
         self.batching = False  # inside an upstream read: client writes are batched
         self.out: list[bytes] = []
+        self.head_bytes = 0
+        self.head_timer: asyncio.TimerHandle | None = None
+        self.refused = False
+
+    # -- the request head's size and deadline ----------------------------------------------
+    def _start_head_timer(self) -> None:
+        self._stop_head_timer()
+        self.head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+
+    def _stop_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self.head_timer = None
+        if self.closed:
+            return
+        if self.active is not None:  # a pipelined head behind a running exchange: wait
+            self._start_head_timer()
+            return
+        self._refuse_head(408, "request_timeout", f"request head not received in {HEAD_TIMEOUT:g}s")
+
+    def _count_head(self, size: int) -> None:
+        self.head_bytes += size
+        if self.head_bytes > MAX_HEAD_BYTES:
+            self._refuse_head(431, "header_too_large", f"request head over {MAX_HEAD_BYTES} bytes")
+            raise _HeadRefused
+
+    def _refuse_head(self, status: int, error: str, detail: str) -> None:
+        self.refused = True
+        self._stop_head_timer()
+        if self.transport is None:
+            return
+        if self.active is None:
+            self.transport.write(error_response(status, error, detail, keep_alive=False))
+            self.transport.close()
+        else:
+            self.abort()
 
     # -- transport events ------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -59,8 +107,11 @@ class ClientConnection(asyncio.Protocol):
         self.idle_timer = self.loop.call_later(
             self.forwarder.settings.client_timeout, self._check_idle
         )
+        self._start_head_timer()
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
         self.last_activity = self.loop.time()
         self.feeding = True
         try:
@@ -68,7 +119,8 @@ class ClientConnection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self.no_more_requests = True  # the request was forwarded without its Upgrade
         except httptools.HttpParserError as exc:
-            self._protocol_error(exc)
+            if not self.refused:
+                self._protocol_error(exc)
         finally:
             self.feeding = False
             active = self.active
@@ -87,6 +139,7 @@ class ClientConnection(asyncio.Protocol):
         self.forwarder.clients.discard(self)
         if self.idle_timer is not None:
             self.idle_timer.cancel()
+        self._stop_head_timer()
         active, self.active = self.active, None
         if active is not None:
             active.client_lost()
@@ -114,18 +167,23 @@ class ClientConnection(asyncio.Protocol):
     # -- request parser callbacks ----------------------------------------------------------
     def on_message_begin(self) -> None:
         self.parsing = Exchange(self, self.forwarder, self.loop.time())
+        self.head_bytes = 0
+        self._start_head_timer()
 
     def on_url(self, url: bytes) -> None:
         exchange = self.parsing
         assert exchange is not None
+        self._count_head(len(url))
         exchange.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         exchange = self.parsing
         assert exchange is not None
+        self._count_head(len(name) + len(value) + 4)
         exchange.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        self._stop_head_timer()
         exchange = self.parsing
         assert exchange is not None
         self._prepare(exchange)

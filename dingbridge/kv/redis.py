@@ -15,6 +15,11 @@ from redis.exceptions import RedisError, ResponseError
 from dingbridge.kv import KVError, check_ttl
 
 DEFAULT_PREFIX = "dingbridge:"
+# Connections to Redis per process, and how long a command waits for one when all are busy.
+# redis-py's own pool *refuses* a command beyond its 100 connections (MaxConnectionsError):
+# a burst of 200 sign-ins was answered "Redis unreachable". This pool waits instead.
+POOL_SIZE = 100
+POOL_WAIT_SECONDS = 10.0
 
 # INCR, then set the expiry only if this call created the key: one atomic step.
 _INCR_WITH_TTL = """
@@ -42,7 +47,10 @@ class RedisKV:
     @classmethod
     def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX) -> RedisKV:
         try:
-            client = aioredis.Redis.from_url(url)
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS
+            )
+            client = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         except ValueError as exc:
             raise KVError(f"invalid Redis URL: {exc}") from None
         return cls(client, prefix=prefix)

@@ -83,6 +83,11 @@ class AuthorizationCodes:
             return None, grant.family
         return grant, None
 
+    async def release(self, code: str) -> None:
+        """Make a code this request claimed redeemable again: its tokens could not be saved
+        (the database failed), so the app's retry of the same exchange may succeed."""
+        await self._kv.delete(f"oidc-code-used:{_handle(code)}")
+
 
 def new_family() -> str:
     return secrets.token_urlsafe(16)

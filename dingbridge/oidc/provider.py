@@ -251,7 +251,15 @@ class Provider:
     # -- token, userinfo, revocation, introspection -----------------------------------------
     async def token(self, space: SpaceView, issuer: str, request: ProviderRequest) -> Answer:
         server = await self._server(space, issuer)
-        return await _endpoint_answer(server.create_token_response, request)
+        try:
+            return await _endpoint_answer(server.create_token_response, request)
+        except Exception:
+            # No tokens were saved (the database failed): the code must not be used up, or
+            # the app's retry is refused and the person has to sign in again.
+            claimed = server.backing.claimed_code
+            if claimed is not None:
+                await self.codes.release(claimed)
+            raise
 
     async def revoke(self, space: SpaceView, issuer: str, request: ProviderRequest) -> Answer:
         server = await self._server(space, issuer)

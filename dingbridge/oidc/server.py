@@ -187,6 +187,8 @@ class Backing:
     db: Database
     codes: AuthorizationCodes
     tokens: TokenStore
+    # The code this request redeemed (claimed in the KV), until its tokens are saved.
+    claimed_code: str | None = None
 
     def client_ids(self) -> dict[int, str]:
         return {app.id: app.client_id for app in self.space.apps if app.client_id}
@@ -277,6 +279,8 @@ def _bind_code_grant(backing: Backing) -> type[AuthorizationCodeGrant]:
                 log.warning("space %d: an authorization code was used twice", backing.space.id)
                 run(backing.tokens.revoke_family, reused, "code_reused")
                 return None
+            if grant is not None:
+                backing.claimed_code = code
             if grant is None or grant.space_id != backing.space.id:
                 return None
             return grant if grant.client_id == client.client_id else None
@@ -447,6 +451,7 @@ class SpaceServer(AuthorizationServer):  # type: ignore[misc]
                 expires_in=int(token["expires_in"]),
             ),
         )
+        self.backing.claimed_code = None  # saved: from now on the code stays used
 
     @staticmethod
     def _generate_token(

@@ -279,17 +279,31 @@ async def verify_binding_code(
 
 
 async def bind_by_sms(
-    context: AppContext, space_id: int, identity: DingTalkIdentity, member_id: int
+    context: AppContext,
+    space_id: int,
+    identity: DingTalkIdentity,
+    member_id: int,
+    proof: VerifyResult | None = None,
 ) -> Member:
     """Step three: bind the DingTalk user to the member whose mobile they proved (audited);
-    :class:`BindingRefused` when the binding cannot be made."""
-    async with context.db.transaction() as session:
-        member = await session.get(Member, member_id)
-        if member is None or member.space_id != space_id:
-            raise NotFound(
-                Message(
-                    "Member %(member)s is not in space %(space)s.", member=member_id, space=space_id
+    :class:`BindingRefused` when the binding cannot be made. When the database fails, the
+    code that was the ``proof`` works again (a retry needs no new code, no cool-down)."""
+    try:
+        async with context.db.transaction() as session:
+            member = await session.get(Member, member_id)
+            if member is None or member.space_id != space_id:
+                raise NotFound(
+                    Message(
+                        "Member %(member)s is not in space %(space)s.",
+                        member=member_id,
+                        space=space_id,
+                    )
                 )
-            )
-        await bind(session, space_id, identity, member, how="sms")
+            await bind(session, space_id, identity, member, how="sms")
+    except (BindingRefused, NotFound):
+        raise
+    except Exception:
+        if proof is not None:
+            await context.signin.codes.reinstate(proof)
+        raise
     return member

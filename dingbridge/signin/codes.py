@@ -27,10 +27,10 @@ import secrets
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from dingbridge.kv import KV
+from dingbridge.kv import KV, KVError
 from dingbridge.ratelimit import RateLimiter
 from dingbridge.signin.sms import SmsSender, SmsSendError, mask_mobile, scrub
 
@@ -91,6 +91,8 @@ class VerifyResult:
 
     status: VerifyStatus
     tries_left: int = 0
+    # ``ok`` only: the used code's record, for :meth:`CodeService.reinstate`.
+    used: tuple[str, str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -271,7 +273,7 @@ class CodeService:
             await self._kv.delete(record_key)
             await self._kv.delete(tries_key)
             logger.info("verification code accepted for %s, space %s", mask_mobile(mobile), space)
-            return VerifyResult("ok")
+            return VerifyResult("ok", used=(record_key, raw.decode(), nonce))
         left = policy.max_tries - tries
         if left == 0:
             logger.warning(
@@ -281,3 +283,19 @@ class CodeService:
             )
             return VerifyResult("dead")
         return VerifyResult("wrong", tries_left=left)
+
+    async def reinstate(self, result: VerifyResult) -> None:
+        """Make an accepted code usable again: what it proved could not be saved (the
+        database failed), so the person may type the same code once more instead of waiting
+        for the resend cool-down. Best effort: the store may be down too."""
+        if result.used is None:
+            return
+        record_key, raw, nonce = result.used
+        left = json.loads(raw)["expires_at"] - self._clock()
+        if left <= 0:
+            return
+        try:
+            await self._kv.set(record_key, raw.encode(), ttl=left + EXPIRED_GRACE)
+            await self._kv.delete(f"code-used:{nonce}")
+        except KVError:
+            logger.warning("could not reinstate a verification code: the store is down")

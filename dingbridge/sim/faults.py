@@ -1,12 +1,16 @@
-"""Injectable faults per endpoint path: latency, no answer, 5xx, dropped connection, errcode."""
+"""Injectable faults per endpoint path: latency, no answer, 5xx, dropped connection, errcode,
+a body that is not DingTalk JSON."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-FaultKind = Literal["latency", "hang", "http_status", "drop", "error"]
-FAULT_KINDS: tuple[str, ...] = ("latency", "hang", "http_status", "drop", "error")
+FaultKind = Literal["latency", "hang", "http_status", "drop", "error", "malformed"]
+FAULT_KINDS: tuple[str, ...] = ("latency", "hang", "http_status", "drop", "error", "malformed")
+
+# What a "malformed" fault answers when it names no body: a JSON object cut off mid-way.
+TRUNCATED_BODY = '{"errcode":0,"errmsg":"ok","result":{"userid":"'
 
 
 @dataclass
@@ -18,7 +22,11 @@ class Fault:
     - ``http_status``: answer ``status`` (default 502) with a gateway's HTML body;
     - ``drop``: close the connection without any response;
     - ``error``: answer the family's error shape with ``errcode`` / ``errmsg`` (oapi, HTTP 200)
-      or ``status`` + ``code`` / ``message`` (api).
+      or ``status`` + ``code`` / ``message`` (api). With ``sub_code`` (and ``sub_msg``) the oapi
+      answer is the gateway's errcode 88 wrapper (``{"errcode": 88, "sub_code": "40014",
+      "sub_msg", "errmsg": "ding talk error[subcode=…,submsg=…]"}``);
+    - ``malformed``: HTTP ``status`` (default 200) with ``body`` (default: a JSON object cut off
+      mid-way) in the family's JSON content type, e.g. a proxy's page or a truncated answer.
 
     ``count`` is how many requests it hits before it disappears; ``None`` = until cleared.
     """
@@ -31,6 +39,9 @@ class Fault:
     errmsg: str = "系统繁忙"
     code: str = "systemBusy"
     message: str = "系统繁忙"
+    sub_code: str = ""
+    sub_msg: str = ""
+    body: str = ""
     count: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -53,7 +64,17 @@ def parse_fault(raw: Any) -> Fault:
     if count is not None and (not isinstance(count, int) or count < 1):
         raise ValueError("fault.count must be a positive integer or null (persistent)")
     fault = Fault(path=path, kind=kind)
-    for name in ("seconds", "status", "errcode", "errmsg", "code", "message"):
+    for name in (
+        "seconds",
+        "status",
+        "errcode",
+        "errmsg",
+        "code",
+        "message",
+        "sub_code",
+        "sub_msg",
+        "body",
+    ):
         if name in raw:
             expected = type(getattr(fault, name))
             value = raw[name]
@@ -65,8 +86,13 @@ def parse_fault(raw: Any) -> Fault:
     fault.count = count
     if fault.kind == "http_status" and not fault.status:
         fault.status = 502
-    if fault.status and not 400 <= fault.status <= 599:
-        raise ValueError("fault.status must be an HTTP error status (400-599)")
+    if fault.sub_code and "errcode" not in raw:
+        fault.errcode = 88
+    if fault.kind == "malformed" and not fault.body:
+        fault.body = TRUNCATED_BODY
+    low = 200 if fault.kind == "malformed" else 400
+    if fault.status and not low <= fault.status <= 599:
+        raise ValueError(f"fault.status must be an HTTP status ({low}-599)")
     return fault
 
 

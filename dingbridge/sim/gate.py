@@ -14,7 +14,10 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dingbridge.sim.errors import (
+    API_CONTENT_TYPE,
+    OAPI_CONTENT_TYPE,
     ApiError,
+    GatewayError,
     OapiError,
     api_error_body,
     api_response,
@@ -57,14 +60,16 @@ class SimGate:
 
         fault = self.state.faults.take(scope["path"])
         result: Any = None
-        if fault is not None and fault.kind != "latency":
-            scope["sim.outcome"] = f"fault:{fault.kind}"
-            result = await self._inject(fault, scope, receive, recording_send)
-        else:
-            if fault is not None:
-                await asyncio.sleep(fault.seconds)
-            await self.app(scope, receive, recording_send)
-        self._log(scope, status)
+        try:
+            if fault is not None and fault.kind != "latency":
+                scope["sim.outcome"] = f"fault:{fault.kind}"
+                result = await self._inject(fault, scope, receive, recording_send)
+            else:
+                if fault is not None:
+                    await asyncio.sleep(fault.seconds)
+                await self.app(scope, receive, recording_send)
+        finally:  # also when the caller gave up waiting (a hang: the request is cancelled)
+            self._log(scope, status)
         return result
 
     async def _inject(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> Any:
@@ -78,13 +83,21 @@ class SimGate:
             body = _GATEWAY_PAGE.format(status=fault.status)
             await _send_html(send, fault.status, body)
             return None
+        if fault.kind == "malformed":
+            api = path.startswith("/v1.0/")
+            content_type = API_CONTENT_TYPE if api else OAPI_CONTENT_TYPE
+            await _send_body(send, fault.status or 200, fault.body, content_type)
+            return None
         if path.startswith("/v1.0/"):
             error = ApiError(fault.status or 500, fault.code, fault.message)
             response = api_response(api_error_body(error), error.status)
         else:
-            body_dict, _ = oapi_error_body(
-                OapiError(fault.errcode, fault.errmsg), path.startswith("/topapi/")
-            )
+            oapi_error: OapiError | GatewayError = OapiError(fault.errcode, fault.errmsg)
+            if fault.sub_code:  # the gateway's 88 wrapper, wherever the fault is put
+                oapi_error = GatewayError(fault.sub_code, fault.sub_msg or fault.errmsg)
+            body_dict, _ = oapi_error_body(oapi_error, topapi=True)
+            if not path.startswith("/topapi/"):
+                body_dict.pop("request_id", None)
             response = oapi_response(body_dict)
         await response(scope, receive, send)
         return None
@@ -120,13 +133,17 @@ async def _wait_for_disconnect(receive: Receive, seconds: float) -> None:
 
 
 async def _send_html(send: Send, status: int, body: str) -> None:
+    await _send_body(send, status, body, "text/html")
+
+
+async def _send_body(send: Send, status: int, body: str, content_type: str) -> None:
     data = body.encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/html"),
+                (b"content-type", content_type.encode()),
                 (b"content-length", str(len(data)).encode()),
                 (b"server", b"Tengine"),
             ],

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -41,6 +43,33 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# How long /readyz keeps saying "full" / "read-only" after a write failed so, unless a write
+# succeeds first (a full disk or read-only file is only seen when something is written).
+WRITE_FAILURE_MEMORY = 30.0
+
+
+def database_failure(exc: BaseException) -> str | None:
+    """What a database error says about the database, when it is not the request's fault:
+    ``"full"`` (SQLITE_FULL: disk or size limit), ``"read-only"`` (SQLITE_READONLY: file,
+    folder or mount), ``"busy"`` (locked past the busy timeout) or ``"unreachable"`` (no
+    connection: PostgreSQL down or restarting). None for anything else (a bug, a constraint)."""
+    if isinstance(exc, IntegrityError):
+        return None
+    if isinstance(exc, DBAPIError):
+        text_ = str(exc.orig if exc.orig is not None else exc).lower()
+        if "full" in text_ and ("disk" in text_ or "database" in text_):
+            return "full"
+        if "readonly" in text_ or "read-only" in text_:
+            return "read-only"
+        if "database is locked" in text_:
+            return "busy"
+        if exc.connection_invalidated:
+            return "unreachable"
+        server = not isinstance(exc.orig, sqlite3.Error)  # PostgreSQL: the link, not the file
+        return (
+            "unreachable" if server and isinstance(exc, OperationalError | InterfaceError) else None
+        )
+    return None
 
 
 def async_url(url: str) -> str:
@@ -90,6 +119,7 @@ class _Watch:
     listener: ChangeListener
 
 
+_WROTE = "dingbridge_wrote"  # Session.info entry: this transaction flushed a change
 _CHANGED = "dingbridge_changed"  # Session.info entry: {watch index: keys} of this transaction
 _NOTES = "dingbridge_notes"  # Session.info entry: {topic: [items]} noted in this transaction
 _MANAGED = "dingbridge_managed"  # Session.info flag: Database.transaction runs the notes
@@ -109,6 +139,7 @@ class Database:
         database = make_url(url).database if is_sqlite(url) else None
         self._sqlite_file = database if database and database != ":memory:" else None
         self._probe: sqlite3.Connection | None = None
+        self._write_failure: tuple[str, float] | None = None
         # A session class of this database's own, so its change listeners see only its sessions.
         tracked: type[Session] = type("TrackedSession", (Session,), {})
         event.listen(tracked, "after_flush", self._collect)
@@ -155,7 +186,23 @@ class Database:
         session's flush and commit: no I/O, no awaiting."""
         self._watches.append(_Watch(key, listener))
 
+    def note_failure(self, kind: str) -> None:
+        """A request failed with :func:`database_failure` ``kind``: /readyz tells for a while."""
+        if kind in ("full", "read-only"):
+            self._write_failure = (kind, time.monotonic())
+
+    def write_failure(self) -> str | None:
+        """ "full" or "read-only" when a write failed so lately and none has succeeded since."""
+        if self._write_failure is None:
+            return None
+        kind, when = self._write_failure
+        if time.monotonic() - when > WRITE_FAILURE_MEMORY:
+            self._write_failure = None
+            return None
+        return kind
+
     def _collect(self, session: Session, _flush_context: object) -> None:
+        session.info[_WROTE] = True
         if not self._watches:
             return
         objects = [*session.new, *session.dirty, *session.deleted]
@@ -171,10 +218,13 @@ class Database:
         if not session.in_nested_transaction():
             session.info.pop(_CHANGED, None)
             session.info.pop(_NOTES, None)
+            session.info.pop(_WROTE, None)
 
     def _committed(self, session: Session) -> None:
         if session.in_nested_transaction():
             return  # a savepoint: the outer transaction may still roll back
+        if session.info.pop(_WROTE, False):
+            self._write_failure = None  # writing works again
         changed: dict[int, set[Hashable]] = session.info.pop(_CHANGED, {})
         for index, keys in changed.items():
             if keys:

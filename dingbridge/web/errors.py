@@ -7,16 +7,18 @@ unexpected exceptions become a plain 500 and go to the log with their traceback.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from dingbridge.context import get_context
 from dingbridge.errors import (
     Conflict,
     DingbridgeError,
@@ -26,17 +28,27 @@ from dingbridge.errors import (
     ValidationFailed,
 )
 from dingbridge.kv import KVError
+from dingbridge.storage.db import database_failure
 from dingbridge.web.console.session import LoginRequired
 from dingbridge.web.templating import get_templates
 
 log = logging.getLogger(__name__)
 
 
+# The OpenID Connect endpoints that apps (not browsers) call: their errors are JSON.
+_OIDC_API = re.compile(r"/\d+/(oidc/(token|userinfo|introspect|revoke|jwks)|\.well-known/.*)")
+
+
 def wants_json(request: Request) -> bool:
-    if request.url.path.startswith("/api/"):
+    path = request.url.path
+    if path.startswith("/api/") or _OIDC_API.fullmatch(path):
         return True
     accept = request.headers.get("accept", "")
-    return "application/json" in accept and "text/html" not in accept
+    if "application/json" in accept and "text/html" not in accept:
+        return True
+    # A script that posts JSON (the in-client sign-in's fetch, Accept */*) reads JSON back.
+    sent = request.headers.get("content-type", "")
+    return sent.startswith("application/json") and "text/html" not in accept
 
 
 def error_response(request: Request, error: DingbridgeError) -> Response:
@@ -63,6 +75,23 @@ def error_response(request: Request, error: DingbridgeError) -> Response:
     )
     response.headers.update(headers)
     return response
+
+
+DATABASE_MESSAGES = {
+    "unreachable": (
+        "The database is not reachable right now. Nothing was changed. Try again in a moment; "
+        "if it lasts, ask the administrator to check the database."
+    ),
+    "busy": "The database is busy. Nothing was changed. Try again in a moment.",
+    "full": (
+        "The database is full (no disk space left). Nothing was changed. "
+        "Ask the administrator to free disk space."
+    ),
+    "read-only": (
+        "The database cannot be written (read-only). Nothing was changed. "
+        "Ask the administrator to check the database file and its folder."
+    ),
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -105,7 +134,21 @@ def install_error_handlers(app: FastAPI) -> None:
             ),
         )
 
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        # The database down, full or read-only: "try again later", not "bug"; it recovers
+        # by itself (PostgreSQL: the pool reconnects; SQLite: when the file can be written).
+        kind = database_failure(exc)
+        if kind is None:
+            return await on_unexpected(request, exc)
+        get_context(request).db.note_failure(kind)
+        log.error(
+            "database %s on %s %s: %s", kind, request.method, request.url.path, type(exc).__name__
+        )
+        return error_response(request, ServiceUnavailable(DATABASE_MESSAGES[kind]))
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, DBAPIError) and database_failure(exc):  # raised in a middleware
+            return await on_database_error(request, exc)
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, DingbridgeError())
 
@@ -114,4 +157,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(IntegrityError, on_integrity_error)
     app.add_exception_handler(KVError, on_kv_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -24,7 +24,9 @@ async def healthz() -> Response:
 @router.get("/readyz")
 async def readyz(request: Request) -> Response:
     """Ready when the database and the key-value store answer; each is named in the body
-    (``"redis"`` when ``--kv-url`` names one), ``"problems"`` says what is down."""
+    (``"redis"`` when ``--kv-url`` names one), ``"problems"`` says what is down. The database
+    is ``"full"`` or ``"read-only"`` for a while after a write failed so (until a write
+    succeeds, at most ``WRITE_FAILURE_MEMORY`` seconds)."""
     context = get_context(request)
     body: dict[str, object] = {"status": "ok", "database": "ok"}
     problems: list[str] = []
@@ -34,6 +36,11 @@ async def readyz(request: Request) -> Response:
         log.warning("readiness check failed: database unreachable (%s)", type(exc).__name__)
         body["database"] = "unreachable"
         problems.append("the database does not answer")
+    else:
+        failure = context.db.write_failure()  # answers, but a write failed just now
+        if failure is not None:
+            body["database"] = failure
+            problems.append(f"the database cannot be written ({failure})")
     if context.settings.kv_url:  # the in-process store cannot be down
         body["redis"] = "ok"
         try:

@@ -85,7 +85,9 @@ async def test_a_stranger_s_number_gets_a_member_s_answers(world: World) -> None
 @pytest.mark.parametrize("mobile", [MEMBER, STRANGER, "13800000009", "+8613800000002"])
 async def test_the_first_answer_is_the_same_for_any_number(world: World, mobile: str) -> None:
     steps = await _first_send(world, mobile)
-    sent = "如果该号码属于示例空间（10001）的成员，验证码已发送到该号码。短信中会写明这个应用空间。 [code]"
+    sent = "如果该号码属于示例空间（10001）的成员，验证码已发送到该号码。" + (
+        "短信中会写明这个应用空间。 [code]"
+    )
     assert steps == (200, sent), steps
 
 

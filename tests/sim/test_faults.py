@@ -45,6 +45,33 @@ async def test_error_fault_takes_each_family_shape(sim_app: Any) -> None:
     assert answer.status == 503 and answer.json()["code"] == "systemBusy"
 
 
+async def test_gateway_88_fault_carries_its_sub_code(sim_app: Any, sim_state: Any) -> None:
+    token = await app_token(sim_app, FULL_APP)
+    await add_fault(
+        sim_app,
+        path="/topapi/v2/user/get",
+        kind="error",
+        sub_code="60011",
+        sub_msg="没有调用该接口的权限",
+    )
+    body = await topapi(sim_app, "/topapi/v2/user/get", token, {"userid": "user001"})
+    assert body["errcode"] == 88 and body["sub_code"] == "60011"
+    assert body["errmsg"] == "ding talk error[subcode=60011,submsg=没有调用该接口的权限]"
+    assert body["request_id"]
+
+
+async def test_malformed_fault_answers_200_with_a_body_that_is_not_json(sim_app: Any) -> None:
+    await add_fault(sim_app, path="/gettoken", kind="malformed", count=1)
+    cut = await call(sim_app, "GET", "/gettoken", query=TOKEN_QUERY)
+    assert cut.status == 200 and cut.text.startswith('{"errcode":0')
+    with pytest.raises(ValueError):
+        cut.json()
+    await add_fault(sim_app, path="/gettoken", kind="malformed", body="<html>稍后</html>", count=1)
+    page = await call(sim_app, "GET", "/gettoken", query=TOKEN_QUERY)
+    assert page.status == 200 and page.text == "<html>稍后</html>"
+    assert (await call(sim_app, "GET", "/gettoken", query=TOKEN_QUERY)).json()["errcode"] == 0
+
+
 async def test_persistent_fault_until_cleared(sim_app: Any) -> None:
     await add_fault(sim_app, path="/gettoken", kind="http_status", status=502)
     for _ in range(3):
@@ -71,6 +98,8 @@ async def test_wildcard_fault_and_log_outcome(sim_app: Any, sim_state: Any) -> N
         {"path": "/gettoken", "kind": "explode"},
         {"path": "/gettoken", "kind": "drop", "count": 0},
         {"path": "/gettoken", "kind": "http_status", "status": 200},
+        {"path": "/gettoken", "kind": "malformed", "status": 100},
+        {"path": "/gettoken", "kind": "error", "sub_code": 40014},
         {"path": "/gettoken", "kind": "latency", "seconds": "slow"},
         {"path": "/gettoken", "kind": "drop", "colour": "red"},
     ],

@@ -27,6 +27,7 @@ from dingbridge.signin.binding_flow import (
     send_binding_code,
     verify_binding_code,
 )
+from dingbridge.signin.codes import VerifyResult
 from dingbridge.signin.member_sessions import create_session, space_path
 from dingbridge.signin.pending import PENDING_COOKIE, PendingBinding, PendingBindings
 from dingbridge.signin.sms import SmsSendError, mask_mobile, space_label
@@ -228,15 +229,20 @@ async def verify_code(request: Request, space_id: int) -> Response:
         return await _page(
             request, space_id, token, pending, status=400, error=error, code_dead=dead
         )
-    return await _bind_and_sign_in(request, space_id, token, pending, member_id)
+    return await _bind_and_sign_in(request, space_id, token, pending, member_id, result)
 
 
 async def _bind_and_sign_in(
-    request: Request, space_id: int, token: str, pending: PendingBinding, member_id: int
+    request: Request,
+    space_id: int,
+    token: str,
+    pending: PendingBinding,
+    member_id: int,
+    proof: VerifyResult | None = None,
 ) -> Response:
     context = get_context(request)
     try:
-        member = await bind_by_sms(context, space_id, pending.identity, member_id)
+        member = await bind_by_sms(context, space_id, pending.identity, member_id, proof)
     except BindingRefused as refused:
         context.metrics.binding("sms", refused.reason)
         return refusal_page(request, space_id, refused.reason)

@@ -18,10 +18,39 @@
     var el = document.getElementById("problem");
     show("in-client", false);
     if (el) { el.textContent = text; el.hidden = false; }
+    show("again", true);  // "Sign in again": the person decides, never an endless loop
+  }
+
+  // A loop guard: a WebView that drops our cookies would come back here signed out after
+  // every sign-in and start again, forever. Automatic starts are counted per tab
+  // (sessionStorage); the third within two minutes stops and asks the person instead.
+  var LOOP_KEY = "dingbridge-signin:" + root.getAttribute("data-code-url");
+  var LOOP_WINDOW = 120000, LOOP_LIMIT = 3;
+
+  function recentStarts() {
+    try {
+      var now = Date.now();
+      var kept = JSON.parse(window.sessionStorage.getItem(LOOP_KEY) || "[]");
+      return kept.filter(function (t) { return typeof t === "number" && now - t < LOOP_WINDOW; });
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function mayStartAutomatically() {
+    var starts = recentStarts();
+    if (starts.length >= LOOP_LIMIT) { return false; }
+    starts.push(Date.now());
+    try { window.sessionStorage.setItem(LOOP_KEY, JSON.stringify(starts)); } catch (e) { /* no storage: no guard */ }
+    return true;
+  }
+
+  function forgetStarts() {
+    try { window.sessionStorage.removeItem(LOOP_KEY); } catch (e) { /* nothing kept */ }
   }
 
   if (!inClient) {
-    if (root.getAttribute("data-for-app") === "1") {
+    if (root.getAttribute("data-for-app") === "1" && mayStartAutomatically()) {
       // An app sent the browser here to sign in: go on to DingTalk's login page at once.
       var link = document.getElementById("dingtalk-login");
       if (link) { window.location.replace(link.getAttribute("href")); return; }
@@ -30,6 +59,9 @@
     return;
   }
   show("in-client", true);
+
+  // DingTalk unreachable for a moment: one more try with a fresh code, then the message.
+  var retriesLeft = 1;
 
   function post(code) {
     fetch(root.getAttribute("data-code-url"), {
@@ -42,6 +74,9 @@
     }).then(function (result) {
       if (result.ok && result.body.next) {
         window.location.replace(result.body.next);
+      } else if (result.body.error === "dingtalk_unavailable" && retriesLeft > 0) {
+        retriesLeft -= 1;
+        window.setTimeout(requestCode, 1500);
       } else {
         problem(result.body.message || result.body.error || "error");
       }
@@ -75,15 +110,25 @@
   dd.error(function (err) {
     problem(root.getAttribute("data-jsapi-error") + (err && err.errorMessage ? " (" + err.errorMessage + ")" : ""));
   });
+  var again = document.getElementById("signin-again");
+  if (again) {
+    again.addEventListener("click", function () {
+      forgetStarts();
+      retriesLeft = 1;
+      show("again", false);
+      show("problem", false);
+      show("in-client", true);
+      dd.ready(requestCode);
+    });
+  }
   if (root.getAttribute("data-auto") === "0") {
     // Just signed out: do not sign straight back in; wait for the person to ask.
     show("in-client", false);
     show("again", true);
-    document.getElementById("signin-again").addEventListener("click", function () {
-      show("again", false);
-      show("in-client", true);
-      dd.ready(requestCode);
-    });
+    return;
+  }
+  if (!mayStartAutomatically()) {
+    problem(root.getAttribute("data-loop-error"));
     return;
   }
   dd.ready(requestCode);
