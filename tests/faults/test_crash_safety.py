@@ -103,6 +103,10 @@ async def crash_and_retry(tmp_path: Path, **settings: str) -> None:
             "DINGBRIDGE_DINGTALK_OAPI": sim_server.url,
             "DINGBRIDGE_DINGTALK_LOGIN": sim_server.url,
             "DINGBRIDGE_LOG_LEVEL": "WARNING",
+            # The simulator's QPS limit is off here (crash_world): pace no lower than it, or
+            # 200 people arriving at once wait past dingtalk_max_wait for DingTalk turns.
+            "DINGBRIDGE_DINGTALK_QPS": "100000",
+            "DINGBRIDGE_DINGTALK_EGRESS_LIMIT": "1000000",
             **{f"DINGBRIDGE_{k.upper()}": v for k, v in settings.items()},
         }
         app = await prepare(Settings(data_dir=tmp_path / "data", **settings))  # type: ignore[arg-type]
