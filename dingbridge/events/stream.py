@@ -3,9 +3,10 @@
 Every server process runs a :class:`StreamRunner`. It looks every ``poll`` seconds for the
 spaces whose events come by Stream and keeps one task per AppKey (spaces sharing an app share
 its stream). A task holds the app's connection only while it holds the app's lock in the
-shared KV (``stream-lock:{AppKey}``, value = this instance, expiry ``lock_ttl``, renewed every
-third of that): with several instances exactly one connects and the others stand by; when
-the holder dies its lock expires and a standby takes over within ``lock_ttl + poll``.
+shared KV (``stream-lock:{AppKey}``, value = this instance as ``host:pid:random``, expiry
+``lock_ttl``, renewed every third of that): with several instances exactly one connects and
+the others stand by; when the holder dies its lock expires and a standby takes over within
+``lock_ttl + poll``.
 
 The gateway call (endpoint + ticket) goes through the DingTalk client
 (:meth:`~dingbridge.dingtalk.DingTalkClient.open_event_stream`); the socket speaks the
@@ -21,8 +22,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
 import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,6 +50,11 @@ MAX_BACKOFF = 60.0
 
 def lock_key(app_key: str) -> str:
     return f"stream-lock:{app_key}"
+
+
+def instance_name() -> str:
+    """This process as the lock's value: ``host:pid:random`` (an operator sees who holds it)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class _Events(dingtalk_stream.EventHandler):
@@ -84,7 +92,7 @@ class StreamRunner:
     context: AppContext
     lock_ttl: float = 15.0
     poll: float = 5.0
-    instance: str = field(default_factory=lambda: secrets.token_hex(8))
+    instance: str = field(default_factory=lambda: instance_name())
     on_applied: Callable[[str], None] | None = None
     _apps: dict[str, list[DingTalkConfig]] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
