@@ -127,9 +127,11 @@ async def save_event_settings(
     await get_space(session, space_id)
     problems: dict[str, str] = {}
     if mode is not None and mode not in EVENT_MODES:
-        problems["events_mode"] = f"The event mode must be one of: {', '.join(EVENT_MODES)}."
+        problems["events_mode"] = Message(
+            "The event mode must be one of: %(modes)s.", modes=", ".join(EVENT_MODES)
+        )
     if guard_percent is not None and not 1 <= guard_percent <= 100:
-        problems["sync_guard_percent"] = "The guard must be a percentage from 1 to 100."
+        problems["sync_guard_percent"] = Message("The guard must be a percentage from 1 to 100.")
     if admin_userids is not None and (why := check_userids(admin_userids)):
         problems["admin_userids"] = why
     if problems:
