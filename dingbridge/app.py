@@ -33,6 +33,7 @@ from dingbridge.sessions import SessionStore
 from dingbridge.settings import Settings, secret_keys
 from dingbridge.signin.member_sessions import access_ended
 from dingbridge.signin.services import SignInServices
+from dingbridge.signin.work_notices import BINDING_MADE, bindings_made
 from dingbridge.spaces.directory_jobs import stop_imports
 from dingbridge.spaces.members import ACCESS_ENDED
 from dingbridge.spaces.secret_box import SecretBox
@@ -94,6 +95,8 @@ def create_app(
     context.signin.session_listeners.append(partial(gate_sessions.member_sessions_ended, context))
     # A member disabled, deleted or unbound (by anything) loses every session once it commits.
     db.after_commit(ACCESS_ENDED, partial(access_ended, context))
+    # A new binding: a work notification to the DingTalk user, when the space says so.
+    db.after_commit(BINDING_MADE, partial(bindings_made, context))
     forwarder = build_forwarder(settings) if settings.forwarder else None
 
     @asynccontextmanager

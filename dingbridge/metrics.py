@@ -117,6 +117,12 @@ class ServerMetrics:
             ["policy", "result"],
             registry=self.registry,
         )
+        self.work_notices = Counter(
+            "dingbridge_work_notices_total",
+            "DingTalk work notifications (binding, sync_stopped, stream_down) by result",
+            ["kind", "result"],
+            registry=self.registry,
+        )
         self.http_requests = Counter(
             "dingbridge_http_requests_total",
             "HTTP requests served",
@@ -193,6 +199,9 @@ class ServerMetrics:
 
     def binding(self, policy: str, result: str) -> None:
         self.bindings.labels(policy, result).inc()
+
+    def work_notice(self, kind: str, result: str) -> None:
+        self.work_notices.labels(kind, result).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -128,6 +128,13 @@ def _redirect_advice(url: str, location: str) -> tuple[Message, Message]:
     return cause, fix
 
 
+def in_client_origin(url: str) -> str:
+    """DingTalk's 端内免登地址 for a page: its origin (``scheme://host[:port]``), the address
+    DingTalk checks before ``requestAuthCode`` answers inside the client."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 async def check_home_url(config: DoctorConfig) -> CheckResult:
     """Check 8: GET the space URL; it must answer 200 itself."""
     url = config.space_url
@@ -163,7 +170,13 @@ async def check_home_url(config: DoctorConfig) -> CheckResult:
             await used.aclose()
     status = response.status
     if status == 200:
-        return CheckResult.passed("home_url", detail=f"GET {url} → 200", url=url)
+        origin = in_client_origin(url)
+        return CheckResult.passed(
+            "home_url",
+            detail=f"GET {url} → 200; 安全设置 → 端内免登地址: {origin}",
+            url=url,
+            in_client_origin=origin,
+        )
     if status in _REDIRECTS:
         location = dict((k.lower(), v) for k, v in response.headers.items()).get("location", "")
         cause, fix = _redirect_advice(url, location)

@@ -60,6 +60,14 @@ def print_reports(reports: Sequence[SpaceReport], console: Console, language: st
                 line.append(f"  ({result.cause.in_language(language)})", style="dim")
             # Padding, not leading spaces: a line wrapped by the terminal keeps the indent.
             console.print(Padding(line, (0, 0, 0, 2), expand=False))
+            origin = result.data.get("in_client_origin")
+            if result.status is Status.PASS and origin:  # the value DingTalk's console asks for
+                paste = (
+                    f"Paste into 安全设置 → 端内免登地址 (in-client sign-in address): {origin}"
+                    if language.startswith("en")
+                    else f"填写到 安全设置 → 端内免登地址：{origin}"
+                )
+                console.print(Padding(RichText(paste), (0, 0, 0, 5), expand=False))
             if result.status in (Status.FAIL, Status.WARN):
                 for key, text in (("cause", result.cause), ("fix", result.fix)):
                     if text is None:

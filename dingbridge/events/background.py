@@ -1,4 +1,5 @@
-"""The server's event tasks: the Stream runner and the nightly catch-up sync."""
+"""The server's event tasks: the Stream runner, the nightly catch-up sync, and (stopped here at
+shutdown) the syncs started from the console."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from dingbridge.events.schedule import nightly_sync
 from dingbridge.events.stream import StreamRunner
+from dingbridge.events.sync_jobs import stop_sync_jobs
 
 if TYPE_CHECKING:
     from dingbridge.context import AppContext
@@ -28,3 +30,4 @@ async def stop_event_tasks(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await stop_sync_jobs()

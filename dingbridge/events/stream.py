@@ -3,9 +3,10 @@
 Every server process runs a :class:`StreamRunner`. It looks every ``poll`` seconds for the
 spaces whose events come by Stream and keeps one task per AppKey (spaces sharing an app share
 its stream). A task holds the app's connection only while it holds the app's lock in the
-shared KV (``stream-lock:{AppKey}``, value = this instance, expiry ``lock_ttl``, renewed every
-third of that): with several instances exactly one connects and the others stand by; when
-the holder dies its lock expires and a standby takes over within ``lock_ttl + poll``.
+shared KV (``stream-lock:{AppKey}``, value = this instance as ``host:pid:random``, expiry
+``lock_ttl``, renewed every third of that): with several instances exactly one connects and
+the others stand by; when the holder dies its lock expires and a standby takes over within
+``lock_ttl + poll``.
 
 The gateway call (endpoint + ticket) goes through the DingTalk client
 (:meth:`~dingbridge.dingtalk.DingTalkClient.open_event_stream`); the socket speaks the
@@ -21,8 +22,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
 import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,6 +36,8 @@ import websockets
 from dingbridge.dingtalk import DingTalkError
 from dingbridge.events.apply import handle_event
 from dingbridge.events.payload import BadEvent, from_stream
+from dingbridge.i18n import Message
+from dingbridge.signin.work_notices import space_name, tell_admins
 from dingbridge.spaces.dingtalk_clients import DingTalkNotConfigured
 from dingbridge.spaces.dingtalk_settings import DingTalkConfig, load_dingtalk
 from dingbridge.spaces.event_settings import spaces_listening
@@ -43,10 +48,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
+ALERT_AFTER = 5
+"""Failed attempts in a row (about 30 s with the backoff) before the space's admins are told
+(once, until the stream connects again)."""
 
 
 def lock_key(app_key: str) -> str:
     return f"stream-lock:{app_key}"
+
+
+def instance_name() -> str:
+    """This process as the lock's value: ``host:pid:random`` (an operator sees who holds it)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class _Events(dingtalk_stream.EventHandler):
@@ -84,10 +97,11 @@ class StreamRunner:
     context: AppContext
     lock_ttl: float = 15.0
     poll: float = 5.0
-    instance: str = field(default_factory=lambda: secrets.token_hex(8))
+    instance: str = field(default_factory=lambda: instance_name())
     on_applied: Callable[[str], None] | None = None
     _apps: dict[str, list[DingTalkConfig]] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _failures: dict[str, int] = field(default_factory=dict)
     connected: set[str] = field(default_factory=set)
     """AppKeys whose stream this instance holds and has open now."""
 
@@ -161,8 +175,10 @@ class StreamRunner:
                     backoff = 1.0
                 except (DingTalkError, DingTalkNotConfigured, OSError) as exc:
                     log.warning("stream %s: cannot connect (%s)", app_key, exc)
+                    await self._failed(app_key)
                 except websockets.exceptions.WebSocketException as exc:
                     log.warning("stream %s: connection lost (%s)", app_key, exc)
+                    await self._failed(app_key)
                 await asyncio.sleep(backoff * (0.5 + random.random()))
                 backoff = min(backoff * 2, MAX_BACKOFF)
         finally:
@@ -184,6 +200,7 @@ class StreamRunner:
         async with websockets.connect(ticket.url) as websocket:
             sdk.websocket = websocket
             self.connected.add(app_key)
+            self._failures[app_key] = 0
             keeper = asyncio.create_task(self._keep_lock(app_key, websocket))
             pending: set[asyncio.Task[Any]] = set()
             try:
@@ -197,6 +214,26 @@ class StreamRunner:
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
         log.info("stream %s: connection closed, reconnecting", app_key)
+
+    async def _failed(self, app_key: str) -> None:
+        """One more failed attempt; the ``ALERT_AFTER``-th in a row tells the admins."""
+        failures = self._failures.get(app_key, 0) + 1
+        self._failures[app_key] = failures
+        if failures != ALERT_AFTER:
+            return
+        for space_id in self.spaces_of(app_key):
+            try:
+                notice = Message(
+                    "dingbridge cannot connect to DingTalk's Stream gateway for %(space)s "
+                    "(%(attempts)s attempts in a row). People who leave DingTalk keep their "
+                    "access until it connects. Check 事件订阅 (Stream mode) of the app in the "
+                    "DingTalk developer console, and the server's log.",
+                    space=await space_name(self.context, space_id),
+                    attempts=failures,
+                )
+                await tell_admins(self.context, space_id, notice, kind="stream_down")
+            except Exception:
+                log.exception("stream %s: could not tell the admins of space %d", app_key, space_id)
 
     async def _route(self, sdk: Any, raw: str | bytes) -> None:
         try:

@@ -8,9 +8,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from dingbridge.events.apply import ACTOR
+from dingbridge.i18n import Message
+from dingbridge.signin.work_notices import space_name, tell_admins
 from dingbridge.spaces import audit
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
-from dingbridge.spaces.directory_import import client_for_space
+from dingbridge.spaces.directory_import import ProgressCallback, client_for_space
 from dingbridge.spaces.directory_sync import SyncReport, SyncStopped, sync_directory
 
 if TYPE_CHECKING:
@@ -20,7 +22,12 @@ log = logging.getLogger(__name__)
 
 
 async def run_sync(
-    context: AppContext, space_id: int, *, dry_run: bool = False, actor: str = ACTOR
+    context: AppContext,
+    space_id: int,
+    *,
+    dry_run: bool = False,
+    actor: str = ACTOR,
+    progress: ProgressCallback | None = None,
 ) -> SyncReport:
     """Raises :class:`~dingbridge.spaces.directory_sync.SyncStopped` when the guard trips."""
     async with context.db.session() as session:
@@ -29,7 +36,7 @@ async def run_sync(
     async with client_for_space(context.settings, context.secret_box, stored, transport) as client:
         try:
             report = await sync_directory(
-                context.db, client, space_id, dry_run=dry_run, actor=actor
+                context.db, client, space_id, dry_run=dry_run, actor=actor, progress=progress
             )
         except SyncStopped as stopped:
             if not dry_run:  # the admin finds it in the audit log (the console shows it)
@@ -45,9 +52,25 @@ async def run_sync(
                             "guard_percent": stopped.report.guard_percent,
                         },
                     )
+                notice = await sync_stopped_notice(context, stopped)
+                await tell_admins(context, space_id, notice, kind="sync_stopped")
             log.warning("space %d: %s", space_id, stopped.message)
             raise
     return report
+
+
+async def sync_stopped_notice(context: AppContext, stopped: SyncStopped) -> Message:
+    report = stopped.report
+    return Message(
+        "dingbridge stopped the directory sync of %(space)s: it would have disabled "
+        "%(count)s of %(active)s active members, more than the guard's %(percent)s%%. "
+        "Nothing was changed. Check the app's contacts scope in the DingTalk developer "
+        "console, then sync again from the admin console.",
+        space=await space_name(context, report.space_id),
+        count=len(report.departures),
+        active=report.active_members,
+        percent=report.guard_percent,
+    )
 
 
 def describe(report: SyncReport) -> list[str]:

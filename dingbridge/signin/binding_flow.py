@@ -31,9 +31,11 @@ from dingbridge.i18n import Message
 from dingbridge.signin.codes import SendResult, VerifyResult
 from dingbridge.signin.pending import DingTalkIdentity, PendingBinding
 from dingbridge.signin.sms import mask_mobile, space_label
+from dingbridge.signin.work_notices import BINDING_MADE, BindingMade
 from dingbridge.spaces import audit
 from dingbridge.spaces.members import MemberInput, access_ended, add_member, find_by_mobile
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
+from dingbridge.storage.db import Database
 from dingbridge.storage.models import Binding, DingTalkSettingsRow, Member
 
 if TYPE_CHECKING:
@@ -151,6 +153,8 @@ async def bind(
             "how": how,
         },
     )
+    # Once this commits, the user may be told (a work notification, when the space says so).
+    Database.note(session, BINDING_MADE, BindingMade(space_id, identity.userid))
     log.info(
         "space %d: DingTalk user %s bound to member %d (%s)",
         space_id,

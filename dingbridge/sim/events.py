@@ -233,6 +233,19 @@ class EventHub:
                 self._spawn(self._push(app_key, subscription, event))
         return event
 
+    def redeliver(self, event_id: str) -> SimEvent | None:
+        """Send an event again, same ``eventId``, to each app's next live connection (DingTalk
+        delivers at least once: an ack lost on the way looks like this); None if unknown."""
+        event = next((e for e in self.events if e.event_id == event_id), None)
+        if event is None:
+            return None
+        corp = self.state.corps.get(event.corp_id)
+        for app_key in corp.apps if corp else ():
+            live = self.connections.get(app_key, [])
+            if live:
+                self._send(self._next(app_key, live), event, "redelivered")
+        return event
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)

@@ -30,7 +30,12 @@ from dingbridge.dingtalk.api.contacts import LeaveRecord
 from dingbridge.errors import Conflict
 from dingbridge.spaces import audit
 from dingbridge.spaces.directory_changes import LEFT_REASON, disable_leaver
-from dingbridge.spaces.directory_import import DirectoryWalk, upsert_members, walk_directory
+from dingbridge.spaces.directory_import import (
+    DirectoryWalk,
+    ProgressCallback,
+    upsert_members,
+    walk_directory,
+)
 from dingbridge.spaces.event_settings import load_event_settings, mark_synced
 from dingbridge.storage.db import Database
 from dingbridge.storage.models import Binding, DingTalkSettingsRow, Member, utcnow
@@ -96,13 +101,14 @@ async def sync_directory(
     dry_run: bool = False,
     actor: str = "sync",
     now: datetime | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SyncReport:
     """One catch-up run (see the module); raises :class:`SyncStopped` when the guard trips."""
     now = now or utcnow()
     async with db.session() as session:
         settings = await load_event_settings(session, space_id)
     since = settings.last_sync_at or (now - FIRST_LOOKBACK)
-    walk = await walk_directory(client)
+    walk = await walk_directory(client, progress)
     users = walk.users
     records = await client.contacts.leave_records(since - timedelta(minutes=5))
     report = SyncReport(space_id, dry_run, len(users), len(records), 0, settings.guard_percent)

@@ -114,6 +114,11 @@ class DingTalkSettingsRow(Base):
     callback_aes_key_encrypted: Mapped[str | None] = mapped_column(Text)
     sync_guard_percent: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # DingTalk work notifications (off by default): to a user on a new binding; to the
+    # space's admins (DingTalk userids, comma-separated) on a stopped sync or a dead stream.
+    notify_binding: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    notify_admins: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    admin_userids: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

@@ -145,3 +145,19 @@ async def test_each_way_of_not_reaching_dingtalk_is_explained(
     network = next(r for r in results if r.id == "network")
     assert network.status is Status.FAIL
     assert network.cause is not None and expected in network.cause.en
+
+
+async def test_a_passing_home_url_names_the_in_client_sign_in_address() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from dingbridge.doctor.report import print_reports
+    from dingbridge.doctor.space_checks import SpaceReport
+
+    result = await check_home_url(config(answering(200)))
+    assert result.data["in_client_origin"] == "http://apps.example.test"
+    out = StringIO()
+    report = SpaceReport(space_id=10001, space_name="示例", results=[result])
+    print_reports([report], Console(file=out, width=120), "zh_CN")
+    assert "端内免登地址：http://apps.example.test" in out.getvalue()

@@ -37,7 +37,9 @@ async def test_panel_lists_every_value_to_paste(server: Server, admin: AsgiClien
     assert _copy_value(page, "home_url") == url
     assert _copy_value(page, "pc_home_url") == url
     assert _copy_value(page, "redirect_url") == url  # the OAuth callback is the space URL
-    for name in ("home_url", "pc_home_url", "redirect_url"):
+    # 安全设置 → 端内免登地址: the page's origin, checked for in-client sign-in.
+    assert "端内免登地址" in page and _copy_value(page, "in_client_origin") == EXTERNAL
+    for name in ("home_url", "pc_home_url", "redirect_url", "in_client_origin"):
         assert f'data-copy="v-{name}"' in page
     # The permissions by the developer console's name and code, and the mobile field.
     assert "成员信息读权限" in page and "<code>qyapi_get_member</code>" in page

@@ -10,7 +10,9 @@
 - ``PUT /_sim/apps/{app_key}/callback`` ``{"url", "token", "aes_key"}`` (the ``check_url``
   handshake must succeed, as in the developer console); ``DELETE`` to stop pushing
 - ``GET /_sim/events`` — events and every delivery attempt;
-  ``POST /_sim/stream/disconnect`` ``{"app_key"?}`` — tell Stream clients to reconnect
+  ``POST /_sim/stream/disconnect`` ``{"app_key"?}`` — tell Stream clients to reconnect;
+  ``POST /_sim/events/{event_id}/redeliver`` — send an event again over Stream, same eventId
+  (DingTalk delivers at least once)
 
 A form post (the simulator console) is answered with a redirect back to ``/_sim/``.
 """
@@ -177,6 +179,13 @@ async def disconnect_streams(request: Request) -> Response:
     return JSONResponse({"told": told})
 
 
+async def redeliver_event(request: Request) -> Response:
+    event = _state(request).events.redeliver(request.path_params["event_id"])
+    if event is None:
+        return _answer(request, None, "no such event")
+    return _answer(request, event)
+
+
 _USER = "/_sim/corps/{corp_id}/users/{userid}"
 ROUTES = [
     Route(f"{_USER}/leave", leave, methods=["POST"]),
@@ -191,4 +200,5 @@ ROUTES = [
     Route("/_sim/apps/{app_key}/callback", delete_callback, methods=["DELETE"]),
     Route("/_sim/events", get_events, methods=["GET"]),
     Route("/_sim/stream/disconnect", disconnect_streams, methods=["POST"]),
+    Route("/_sim/events/{event_id}/redeliver", redeliver_event, methods=["POST"]),
 ]

@@ -1,6 +1,6 @@
 """The admin console under ``/admin/``: one module per page group (``login``, ``spaces``,
 ``members``, ``confirmations`` (before destructive actions), ``dingtalk``, ``signin_policy``,
-``apps``, ``directory``, ``audit``, ``tokens``),
+``apps``, ``directory``, ``events`` (directory sync), ``audit``, ``tokens``),
 plus the console's session cookie (``session``) and page rendering (``pages``).
 
 Route modules parse the request, call one domain function, and render; CSRF is checked for
@@ -19,6 +19,7 @@ def console_routers() -> tuple[APIRouter, ...]:
         confirmations,
         dingtalk,
         directory,
+        events,
         login,
         members,
         signin_policy,
@@ -36,5 +37,6 @@ def console_routers() -> tuple[APIRouter, ...]:
         signin_policy.router,
         apps.router,
         directory.router,
+        events.router,
         tokens.router,
     )

@@ -3,6 +3,8 @@
 
 - 应用首页地址 and PC端首页地址: the space URL (under ``--external-url`` when set).
 - 重定向URL: the OAuth callback, which is the space URL itself (``web.space.oauth``).
+- 端内免登地址 (安全设置): the space URL's origin, which DingTalk checks before the in-client
+  ``requestAuthCode`` answers.
 - 服务器出口IP: the egress IP DingTalk saw, learned from its 60020 answer by test connection.
 - The permissions to request (权限管理), by console name and code.
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -44,6 +47,7 @@ class SetupValues:
     home_url: str
     pc_home_url: str
     redirect_url: str
+    in_client_origin: str  # 端内免登地址: the page's origin, checked for in-client sign-in
     egress_ip: str | None
     permissions: tuple[Permission, ...]
 
@@ -72,6 +76,7 @@ def setup_values(request: Request, config: DingTalkConfig) -> SetupValues:
         home_url=url,
         pc_home_url=url,
         redirect_url=url,
+        in_client_origin="{0.scheme}://{0.netloc}".format(urlsplit(url)),
         egress_ip=config.egress_ip_seen,
         permissions=permissions_to_request(config.api_version),
     )

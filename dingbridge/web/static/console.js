@@ -1,4 +1,4 @@
-// dingbridge admin console: copy buttons, busy buttons, directory import progress. No libraries.
+// dingbridge admin console: copy buttons, busy buttons, background job progress. No libraries.
 (function () {
   "use strict";
 
@@ -53,11 +53,13 @@
     }
   });
 
-  // Members page: poll the running import's progress record, reload when it ends.
-  var progress = document.getElementById("directory-import");
-  if (progress && progress.getAttribute("data-status") === "running") {
+  // A background job (the members page's directory import, the directory sync page's sync):
+  // poll its progress record while it runs, reload at its result when it ends.
+  function pollJob(id) {
+    var progress = document.getElementById(id);
+    if (!progress || progress.getAttribute("data-status") !== "running") { return; }
     var url = progress.getAttribute("data-poll");
-    var counts = document.getElementById("directory-import-counts");
+    var counts = document.getElementById(id + "-counts");
     var poll = function () {
       fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (response) { return response.ok ? response.json() : null; })
@@ -65,7 +67,7 @@
           if (!state) { return; }
           if (state.status !== "running") {
             // Reload without the "started" notice, at the result.
-            window.location.replace(window.location.pathname + "#directory-import");
+            window.location.replace(window.location.pathname + "#" + id);
             if (!window.location.search) { window.location.reload(); }
             return;
           }
@@ -79,4 +81,6 @@
     };
     setTimeout(poll, 700);
   }
+  pollJob("directory-import");
+  pollJob("sync");
 })();
