@@ -14,6 +14,7 @@ import uvicorn
 
 from dingbridge.app import create_app
 from dingbridge.settings import Settings
+from tests.e2e.demo_site import demo_fixture as demo_fixture  # the ``demo`` fixture
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

@@ -16,8 +16,8 @@ import pytest
 from playwright.async_api import Browser, Request, Route
 
 from dingbridge.demo import DemoUrls
-from tests.e2e.test_signin_browser import TIMEOUT, bind, http, phone
-from tests.e2e.test_signin_browser import demo as demo
+from tests.e2e.demo_site import TIMEOUT, bind, http, phone
+from tests.e2e.demo_site import demo_fixture as demo_fixture
 
 pytestmark = pytest.mark.browser
 GETUSERINFO = "/topapi/v2/user/getuserinfo"
