@@ -11,15 +11,14 @@ nothing was changed) or ``failed`` (DingTalk's explanation).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from dingbridge.errors import Conflict, ValidationFailed
 from dingbridge.events.sync_run import run_sync
 from dingbridge.i18n import Message
+from dingbridge.spaces.background_jobs import JobTasks, KvJob, now
 from dingbridge.spaces.dingtalk_settings import load_dingtalk
 from dingbridge.spaces.directory_import import ImportProgress
 from dingbridge.spaces.directory_sync import SyncReport, SyncStopped
@@ -30,28 +29,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RECORD_TTL = 3600
-LOCK_TTL = 1800
 MAX_SHOWN = 100
-_tasks: set[asyncio.Task[None]] = set()
+_tasks = JobTasks()
 
 
-def _record_key(space_id: int) -> str:
-    return f"dirsync:{space_id}"
-
-
-def _lock_key(space_id: int) -> str:
-    return f"dirsync-lock:{space_id}"
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def _job(context: AppContext, space_id: int) -> KvJob:
+    return KvJob(context.kv, "dirsync", space_id)
 
 
 async def sync_state(context: AppContext, space_id: int) -> dict[str, Any] | None:
     """The current or last console run of this space; ``None`` when there was none lately."""
-    raw = await context.kv.get(_record_key(space_id))
-    return None if raw is None else dict(json.loads(raw))
+    return await _job(context, space_id).state()
 
 
 async def start_sync(
@@ -65,27 +53,21 @@ async def start_sync(
         raise ValidationFailed(
             {"dingtalk": Message("Set the CorpId, AppKey and AppSecret (DingTalk settings) first.")}
         )
-    if not await context.kv.set_if_absent(_lock_key(space_id), actor.encode(), LOCK_TTL):
-        raise Conflict("A directory sync is already running for this space.")
+    job = _job(context, space_id)
     record: dict[str, Any] = {
         "status": "running",
         "dry_run": dry_run,
-        "started_at": _now(),
+        "started_at": now(),
         "finished_at": None,
         "actor": actor,
         "progress": asdict(ImportProgress()),
         "report": None,
         "error": None,
     }
-    await _write(context, space_id, record)
-    task = asyncio.create_task(_run(context, space_id, record, dry_run, actor))
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+    if not await job.start(actor, record):
+        raise Conflict("A directory sync is already running for this space.")
+    _tasks.spawn(_run(context, job, space_id, dry_run, actor))
     return record
-
-
-async def _write(context: AppContext, space_id: int, record: dict[str, Any]) -> None:
-    await context.kv.set(_record_key(space_id), json.dumps(record).encode(), RECORD_TTL)
 
 
 def _report(report: SyncReport) -> dict[str, Any]:
@@ -102,53 +84,30 @@ def _report(report: SyncReport) -> dict[str, Any]:
     }
 
 
-async def _run(
-    context: AppContext, space_id: int, record: dict[str, Any], dry_run: bool, actor: str
-) -> None:
-    latest: list[ImportProgress] = []
-    writer: list[asyncio.Task[None]] = []
-
-    async def flush() -> None:
-        while latest:
-            record["progress"] = asdict(latest.pop())
-            latest.clear()
-            await _write(context, space_id, record)
-
-    def on_progress(progress: ImportProgress) -> None:
-        latest.append(progress)
-        if not writer or writer[-1].done():
-            writer.append(asyncio.create_task(flush()))
-
+async def _run(context: AppContext, job: KvJob, space_id: int, dry_run: bool, actor: str) -> None:
     try:
         report = await run_sync(
-            context, space_id, dry_run=dry_run, actor=actor, progress=on_progress
+            context, space_id, dry_run=dry_run, actor=actor, progress=job.on_progress
         )
-        record.update(status="done", report=_report(report))
+        job.record.update(status="done", report=_report(report))
     except SyncStopped as stopped:
-        record.update(status="stopped", report=_report(stopped.report))
+        job.record.update(status="stopped", report=_report(stopped.report))
     except asyncio.CancelledError:
-        record.update(
-            status="failed",
-            error="The server stopped during the sync; run it again.",
-            error_zh="同步过程中服务器停止了，请重新同步。",
+        job.fail(
+            "The server stopped during the sync; run it again.",
+            "同步过程中服务器停止了，请重新同步。",
         )
         raise
     except Exception as exc:
         english = str(getattr(exc, "explanation_en", "") or getattr(exc, "message", "") or exc)
         chinese = str(getattr(exc, "explanation", "") or english)
         log.warning("space %d: directory sync from the console failed: %s", space_id, english)
-        record.update(status="failed", error=english, error_zh=chinese)
+        job.fail(english, chinese)
     finally:
-        if writer:
-            await asyncio.gather(writer[-1], return_exceptions=True)
-        record["finished_at"] = _now()
-        await _write(context, space_id, record)
-        await context.kv.delete(_lock_key(space_id))
+        await job.progress_written()
+        await job.finish()
 
 
 async def stop_sync_jobs() -> None:
     """At shutdown: stop running syncs (their records say so), before the database closes."""
-    running = [task for task in _tasks if not task.done()]
-    for task in running:
-        task.cancel()
-    await asyncio.gather(*running, return_exceptions=True)
+    await _tasks.stop()
