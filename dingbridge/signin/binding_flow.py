@@ -33,7 +33,13 @@ from dingbridge.signin.pending import DingTalkIdentity, PendingBinding
 from dingbridge.signin.sms import mask_mobile, space_label
 from dingbridge.signin.work_notices import BINDING_MADE, BindingMade
 from dingbridge.spaces import audit
-from dingbridge.spaces.members import MemberInput, access_ended, add_member, find_by_mobile
+from dingbridge.spaces.members import (
+    MemberInput,
+    access_ended,
+    add_member,
+    find_by_mobile,
+    get_binding,
+)
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.storage.db import Database
 from dingbridge.storage.models import Binding, DingTalkSettingsRow, Member
@@ -227,15 +233,7 @@ async def list_bindings(session: AsyncSession, space_id: int) -> Sequence[Bindin
 
 async def unbind(session: AsyncSession, space_id: int, binding_id: int, *, actor: str) -> Member:
     """Delete a binding (the member signs in again only after binding anew); audited."""
-    binding = await session.get(Binding, binding_id)
-    if binding is None or binding.space_id != space_id:
-        raise NotFound(
-            Message(
-                "Binding %(binding)s is not in space %(space)s.", binding=binding_id, space=space_id
-            )
-        )
-    member = await session.get(Member, binding.member_id)
-    assert member is not None
+    binding, member = await get_binding(session, space_id, binding_id)
     await audit.record(
         session,
         actor,

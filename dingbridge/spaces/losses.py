@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dingbridge.errors import NotFound
-from dingbridge.i18n import Message
-from dingbridge.spaces.members import get_member
+from dingbridge.spaces.members import get_binding, get_member
 from dingbridge.spaces.store import get_space
 from dingbridge.storage.models import Binding, Member, Space
 
@@ -71,13 +69,5 @@ async def space_loss(session: AsyncSession, space_id: int) -> SpaceLoss:
 
 async def binding_loss(session: AsyncSession, space_id: int, binding_id: int) -> BindingLoss:
     space = await get_space(session, space_id)
-    binding = await session.get(Binding, binding_id)
-    if binding is None or binding.space_id != space_id:
-        raise NotFound(
-            Message(
-                "Binding %(binding)s is not in space %(space)s.", binding=binding_id, space=space_id
-            )
-        )
-    member = await session.get(Member, binding.member_id)
-    assert member is not None
+    binding, member = await get_binding(session, space_id, binding_id)
     return BindingLoss(space, binding, member)

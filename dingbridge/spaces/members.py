@@ -24,7 +24,7 @@ from dingbridge.spaces import audit
 from dingbridge.spaces.mobile import InvalidMobile, display_mobile, normalize_mobile
 from dingbridge.spaces.store import get_space
 from dingbridge.storage.db import Database
-from dingbridge.storage.models import Member, utcnow
+from dingbridge.storage.models import Binding, Member, utcnow
 
 STATUSES = ("active", "disabled")
 ACCESS_ENDED = "member.access_ended"
@@ -184,6 +184,22 @@ async def get_member(session: AsyncSession, space_id: int, member_id: int) -> Me
             )
         )
     return member
+
+
+async def get_binding(
+    session: AsyncSession, space_id: int, binding_id: int
+) -> tuple[Binding, Member]:
+    """A binding of this space and its member; :class:`NotFound` for any other binding."""
+    binding = await session.get(Binding, binding_id)
+    if binding is None or binding.space_id != space_id:
+        raise NotFound(
+            Message(
+                "Binding %(binding)s is not in space %(space)s.", binding=binding_id, space=space_id
+            )
+        )
+    member = await session.get(Member, binding.member_id)
+    assert member is not None
+    return binding, member
 
 
 async def edit_member(
