@@ -36,18 +36,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
-def _form_from_config(config: DingTalkConfig) -> DingTalkInput:
-    return DingTalkInput(
-        enabled=config.enabled,
-        corp_name=config.corp_name,
-        corp_id=config.corp_id,
-        agent_id=config.agent_id,
-        app_key=config.app_key,
-        api_version=config.api_version,
-        forward_url=config.forward_url or "",
-    )
-
-
 async def _page_values(request: Request, space: Space, config: DingTalkConfig) -> dict[str, Any]:
     values = setup_values(request, config)
     language = get_templates(request).language(request)
@@ -73,7 +61,7 @@ async def dingtalk_page(request: Request, space_id: int) -> Response:
         config = await load_dingtalk(session, space_id)
     values = await _page_values(request, space, config)
     return await render_page(
-        request, "console/dingtalk.html", {**values, "form": _form_from_config(config)}
+        request, "console/dingtalk.html", {**values, "form": DingTalkInput.of(config)}
     )
 
 
