@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from dingbridge.spaces.member_subjects import member_subject
 from dingbridge.storage.db import Database
-from dingbridge.storage.models import Binding, Department, Member, MemberDepartment
+from dingbridge.storage.models import Binding, Department, Member, MemberDepartment, OidcSubject
 
 SCOPES = ("openid", "profile", "email", "phone", "groups")
 
@@ -62,14 +63,27 @@ class Subject:
 
 
 async def load_subject(db: Database, space_id: int, member_id: int) -> Subject | None:
-    """The member of this space as apps see it; ``None`` if it is not (or no longer) one."""
+    """The member of this space as apps see it; ``None`` if it is not (or no longer) one.
+
+    Two queries (every token, userinfo and introspection answer reads one): the member with
+    their newest binding and their subject, then their departments."""
+    other = aliased(Binding)  # not correlated with the outer query's Binding
+    newest_binding = (
+        select(func.max(other.id)).where(other.member_id == member_id).scalar_subquery()
+    )
     async with db.session() as session:
-        member = await session.get(Member, member_id)
-        if member is None or member.space_id != space_id:
+        row = (
+            await session.execute(
+                select(Member, Binding, OidcSubject.sub)
+                .select_from(Member)
+                .outerjoin(Binding, Binding.id == newest_binding)
+                .outerjoin(OidcSubject, OidcSubject.member_id == Member.id)
+                .where(Member.id == member_id)
+            )
+        ).first()
+        if row is None or row[0].space_id != space_id:
             return None
-        binding = await session.scalar(
-            select(Binding).where(Binding.member_id == member_id).order_by(Binding.id.desc())
-        )
+        member, binding, sub = row
         groups = await session.scalars(
             select(Department.name)
             .join(MemberDepartment, MemberDepartment.department_id == Department.id)
@@ -85,5 +99,6 @@ async def load_subject(db: Database, space_id: int, member_id: int) -> Subject |
         }
         if binding is not None:
             values.update(corp_id=binding.corp_id, userid=binding.userid, unionid=binding.unionid)
-    sub = await member_subject(db, member_id)
+    if sub is None:  # made on first use
+        sub = await member_subject(db, member_id)
     return Subject(member_id=member_id, space_id=space_id, sub=sub, **values)  # type: ignore[arg-type]

@@ -12,7 +12,12 @@ from pathlib import Path
 import httpx
 
 from dingbridge.oidc.headless import rotate_space_keys
-from dingbridge.oidc.signing_keys import SigningKeys, publish_rotation, rotate_keys
+from dingbridge.oidc.signing_keys import (
+    CACHE_SECONDS,
+    SigningKeys,
+    publish_rotation,
+    rotate_keys,
+)
 from dingbridge.spaces.secret_box import SecretBox
 from dingbridge.spaces.store import create_space
 from dingbridge.storage import migrate
@@ -76,5 +81,31 @@ async def test_a_rotation_reaches_every_instance_at_once(
             keys = await instance.for_space(space.id)
             assert keys.kid == new_kid and keys.alg == "ES256"
             assert [k["kid"] for k in keys.jwks()["keys"]] == [new_kid, first.kid]
+    finally:
+        await db.dispose()
+
+
+async def test_a_rotation_no_instance_heard_of_signs_after_the_cache_time(tmp_path: Path) -> None:
+    """Keys already imported are kept across reloads, yet a rotation that was not published (no
+    KV) is signed with once the cache time has passed, the retired key still in the JWKS."""
+    url = f"sqlite:///{(tmp_path / 'keys.db').as_posix()}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    db = Database(url)
+    box = SecretBox(["k" * 40])
+    now = [1000.0]
+    try:
+        async with db.transaction() as session:
+            space = await create_space(session, "A", actor="test")
+        keys = SigningKeys(db, box, clock=lambda: now[0])
+        first = await keys.for_space(space.id)
+        now[0] += CACHE_SECONDS
+        assert (await keys.for_space(space.id)).kid == first.kid  # reloaded: same key signs
+
+        new_kid = await rotate_keys(db, box, space.id, alg="ES256")
+        assert (await keys.for_space(space.id)).kid == first.kid  # within the cache time
+        now[0] += CACHE_SECONDS
+        rotated = await keys.for_space(space.id)
+        assert rotated.kid == new_kid and rotated.alg == "ES256"
+        assert [k["kid"] for k in rotated.jwks()["keys"]] == [new_kid, first.kid]
     finally:
         await db.dispose()
