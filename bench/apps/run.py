@@ -35,24 +35,22 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from forward_auth import (  # noqa: E402
-    APP_URL,
-    ROOT,
-    _call,
+from world import (  # noqa: E402
     cpu_seconds,
     free_port,
     prepare,
+    sign_in,
+    start_servers,
+    stop_servers,
     wait_up,
     wrk,
 )
 
 from dingbridge.settings import Settings  # noqa: E402
-from dingbridge.sim.defaults import DEMO_CORP_ID  # noqa: E402
 
 BARE_APP = """
 import sys, uvicorn
@@ -100,33 +98,6 @@ async def add_oidc_client(settings: Settings) -> tuple[str, str]:
     return client_id, secret
 
 
-def sign_in(sim_url: str, server_url: str, app_id: int) -> dict[str, str]:
-    """张伟 signs in in-client and passes the gate's sign-in step: the cookies (the member's
-    session and the gate cookie)."""
-    import urllib.request
-
-    cookies: dict[str, str] = {}
-    request = urllib.request.Request(
-        f"{sim_url}/_sim/authcode",
-        data=json.dumps({"corp_id": DEMO_CORP_ID, "userid": "user001"}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        code = json.loads(response.read())["code"]
-    gate_path = f"/10001/gate/{app_id}"
-    status, answer = _call(
-        f"{server_url}/10001/signin/code", cookies, {"code": code, "next": gate_path}
-    )
-    assert status == 200, answer
-    _status, to_gate = _call(server_url + json.loads(answer)["next"], cookies)
-    _status, to_app = _call(server_url + to_gate, cookies)
-    callback = urlsplit(to_app)
-    assert callback.path == "/_dingbridge/callback", to_app
-    status, back = _call(f"{server_url}{callback.path}?{callback.query}", cookies)
-    assert status == 303 and back == APP_URL, (status, back)
-    return cookies
-
-
 def drive(*args: str) -> dict[str, Any]:
     command = [sys.executable, str(HERE / "token_driver.py"), *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
@@ -160,26 +131,7 @@ def main() -> None:
     )
     app_id = asyncio.run(prepare(settings))
     client_id, secret = asyncio.run(add_oidc_client(settings))
-    env = {
-        **os.environ,
-        "DINGBRIDGE_DATA_DIR": str(folder),
-        "DINGBRIDGE_DEVELOPMENT": "1",
-        "DINGBRIDGE_DINGTALK_API": sim_url,
-        "DINGBRIDGE_DINGTALK_OAPI": sim_url,
-        "DINGBRIDGE_DINGTALK_LOGIN": sim_url,
-    }
-
-    def start(*command: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        quiet = subprocess.DEVNULL
-        return subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet, cwd=ROOT)
-
-    processes = {
-        "sim": start(sys.executable, "-m", "dingbridge", "sim", "--port", str(sim_port)),
-        "server": start(
-            sys.executable, "-m", "dingbridge", "serve", "--port", str(server_port), env=env
-        ),
-        "bare": start(sys.executable, "-c", BARE_APP, str(bare_port)),
-    }
+    processes = start_servers(folder, sim_port, server_port, bare_port, BARE_APP)
     load_before = os.getloadavg()[0]
     results: list[tuple[str, dict[str, float]]] = []
     try:
@@ -215,10 +167,7 @@ def main() -> None:
         ]
         assert cpu_seconds(server) > 0
     finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            process.wait(10)
+        stop_servers(processes)
     print(
         f"CPU cores: {os.cpu_count()}; load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after; {args.connections} connections; wrk 1 thread "

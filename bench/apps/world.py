@@ -1,35 +1,16 @@
-"""Forward-auth checks per second, next to a bare endpoint of the same framework.
-
-Three servers on this machine, each uvicorn with uvloop + httptools, one worker:
-- the DingTalk simulator (``dingbridge sim``), only for the one sign-in that makes the session;
-- the server (``dingbridge serve``, SQLite, in-process KV, log level INFO: one access-log line
-  per request, to /dev/null), space 10001 with 张伟 bound and a forward-auth app;
-- a bare FastAPI app with one route answering 200 with seven short headers (what the check
-  answers, minus the work).
-
-The gate session is made as a browser makes it (in-client sign-in → ``/10001/gate/{app}`` →
-``/_dingbridge/callback``); then wrk (C, one thread, its own process) sends what nginx's
-``auth_request`` sends — ``GET /_dingbridge/auth/10001/{app}`` with the gate cookie — and, in
-the same run, ``GET /`` to the bare app before and after. Every answer must be 200, or the run
-fails. It prints checks per second, the ratio to the bare endpoint (goal: at least 0.5) and
-the CPU time each server spent per request (from /proc, Linux). A check costs one KV read
-(``tests/gate/test_gate_flow.py::test_one_kv_read_per_check`` counts them); here the KV is
-in-process.
-
-Usage:  .venv/bin/python bench/apps/forward_auth.py [--seconds 8] [--connections 16]
-"""
+"""What the apps benchmarks share (``run.py`` measures; this module builds its world): free
+ports, the prepared data folder (space 10001, 张伟 bound, a forward-auth app), the simulator,
+the server and a bare app as separate processes, 张伟's in-client sign-in through the gate's
+sign-in step, and wrk driving with the server's CPU time per request from /proc (Linux)."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -45,21 +26,6 @@ from dingbridge.settings import Settings  # noqa: E402
 from dingbridge.sim.defaults import DEMO_CORP_ID, DEMO_CORP_NAME, FULL_APP  # noqa: E402
 
 APP_URL = "http://apps.bench:8080/wiki/"
-BARE_APP = """
-import sys, uvicorn
-from fastapi import FastAPI
-from starlette.responses import Response
-app = FastAPI()
-HEADERS = {"X-Auth-Request-User": "0123456789abcdef0123456789abcdef",
-           "X-Auth-Request-Email": "", "X-Auth-Request-Preferred-Username": "%E5%BC%A0%E4%BC%9F",
-           "X-Auth-Request-Groups": "", "X-Dingbridge-Member": "1",
-           "X-Dingbridge-Corp-Id": "dingcorp", "X-Dingbridge-Userid": "user001"}
-@app.get("/")
-async def check() -> Response:
-    return Response(status_code=200, headers=HEADERS)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http="httptools",
-            access_log=False, log_level="warning")
-"""
 
 
 def free_port() -> int:
@@ -151,8 +117,9 @@ def _call(url: str, cookies: dict[str, str], body: dict[str, str] | None = None)
         return response.status, location or response.read().decode()
 
 
-def gate_cookie(sim_url: str, server_url: str, app_id: int) -> tuple[str, str]:
-    """Sign in as 张伟 in-client, pass the gate's sign-in step: the gate cookie."""
+def sign_in(sim_url: str, server_url: str, app_id: int) -> dict[str, str]:
+    """张伟 signs in in-client and passes the gate's sign-in step: the cookies (the member's
+    session and the gate cookie ``_dingbridge_gate_{app_id}``)."""
     cookies: dict[str, str] = {}
     request = urllib.request.Request(
         f"{sim_url}/_sim/authcode",
@@ -166,14 +133,48 @@ def gate_cookie(sim_url: str, server_url: str, app_id: int) -> tuple[str, str]:
         f"{server_url}/10001/signin/code", cookies, {"code": code, "next": gate_path}
     )
     assert status == 200, answer
-    status, to_gate = _call(server_url + json.loads(answer)["next"], cookies)
-    status, to_app = _call(server_url + to_gate, cookies)
+    _status, to_gate = _call(server_url + json.loads(answer)["next"], cookies)
+    _status, to_app = _call(server_url + to_gate, cookies)
     callback = urlsplit(to_app)
     assert callback.path == "/_dingbridge/callback", to_app
     status, back = _call(f"{server_url}{callback.path}?{callback.query}", cookies)
     assert status == 303 and back == APP_URL, (status, back)
-    name = f"_dingbridge_gate_{app_id}"
-    return name, cookies[name]
+    return cookies
+
+
+def start_servers(
+    folder: Path, sim_port: int, server_port: int, bare_port: int, bare_app: str
+) -> dict[str, subprocess.Popen[bytes]]:
+    """The simulator, ``dingbridge serve`` on ``folder`` (pointed at the simulator) and the bare
+    app (``bare_app``, Python source taking its port as argv[1]), each its own process."""
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    env = {
+        **os.environ,
+        "DINGBRIDGE_DATA_DIR": str(folder),
+        "DINGBRIDGE_DEVELOPMENT": "1",
+        "DINGBRIDGE_DINGTALK_API": sim_url,
+        "DINGBRIDGE_DINGTALK_OAPI": sim_url,
+        "DINGBRIDGE_DINGTALK_LOGIN": sim_url,
+    }
+
+    def start(*command: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        quiet = subprocess.DEVNULL
+        return subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet, cwd=ROOT)
+
+    return {
+        "sim": start(sys.executable, "-m", "dingbridge", "sim", "--port", str(sim_port)),
+        "server": start(
+            sys.executable, "-m", "dingbridge", "serve", "--port", str(server_port), env=env
+        ),
+        "bare": start(sys.executable, "-c", bare_app, str(bare_port)),
+    }
+
+
+def stop_servers(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for process in processes.values():
+        process.terminate()
+    for process in processes.values():
+        process.wait(10)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -202,87 +203,3 @@ def wrk(url: str, pid: int, seconds: float, connections: int, header: str = "") 
     requests = int(total.group(1))
     elapsed = float(total.group(2)) * UNIT[total.group(3)]
     return {"rate": requests / elapsed, "cpu_ms": cpu / requests * 1000, "busy": cpu / elapsed}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8, help="length of each phase")
-    parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
-
-    folder = Path(tempfile.mkdtemp(prefix="dingbridge-bench-gate-"))
-    sim_port, server_port, bare_port = free_port(), free_port(), free_port()
-    sim_url, server_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{server_port}"
-    bare_url = f"http://127.0.0.1:{bare_port}/"
-    settings = Settings(
-        data_dir=folder,
-        development=True,
-        dingtalk_api=sim_url,
-        dingtalk_oapi=sim_url,
-        dingtalk_login=sim_url,
-    )
-    app_id = asyncio.run(prepare(settings))
-    env = {
-        **os.environ,
-        "DINGBRIDGE_DATA_DIR": str(folder),
-        "DINGBRIDGE_DEVELOPMENT": "1",
-        "DINGBRIDGE_DINGTALK_API": sim_url,
-        "DINGBRIDGE_DINGTALK_OAPI": sim_url,
-        "DINGBRIDGE_DINGTALK_LOGIN": sim_url,
-    }
-
-    def start(*command: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        quiet = subprocess.DEVNULL
-        return subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet, cwd=ROOT)
-
-    processes = {
-        "sim": start(sys.executable, "-m", "dingbridge", "sim", "--port", str(sim_port)),
-        "server": start(
-            sys.executable, "-m", "dingbridge", "serve", "--port", str(server_port), env=env
-        ),
-        "bare": start(sys.executable, "-c", BARE_APP, str(bare_port)),
-    }
-    load_before = os.getloadavg()[0]
-    try:
-        wait_up(f"{sim_url}/_sim/settings")
-        wait_up(f"{server_url}/healthz")
-        wait_up(bare_url)
-        name, value = gate_cookie(sim_url, server_url, app_id)
-        check_url = f"{server_url}/_dingbridge/auth/10001/{app_id}"
-        cookie = f"Cookie: {name}={value}"
-        server, bare = processes["server"].pid, processes["bare"].pid
-        wrk(bare_url, bare, 1, args.connections)  # warm up
-        wrk(check_url, server, 1, args.connections, cookie)
-        results = [
-            ("bare FastAPI GET / (before)", wrk(bare_url, bare, args.seconds, args.connections)),
-            (
-                "forward-auth check (signed in, 200)",
-                wrk(check_url, server, args.seconds, args.connections, cookie),
-            ),
-            ("bare FastAPI GET / (after)", wrk(bare_url, bare, args.seconds, args.connections)),
-        ]
-    finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            process.wait(10)
-    bare_rate = (results[0][1]["rate"] + results[2][1]["rate"]) / 2
-    bare_ms = (results[0][1]["cpu_ms"] + results[2][1]["cpu_ms"]) / 2
-    print(
-        f"CPU cores: {os.cpu_count()}; load average {load_before:.1f} before, "
-        f"{os.getloadavg()[0]:.1f} after; wrk 1 thread, {args.connections} connections, "
-        f"{args.seconds:g} s per phase; one KV read per check (in-process KV)"
-    )
-    print(f"  {'':38s} {'per s':>7s} {'vs bare':>8s}   {'CPU/request':>11s} {'vs bare':>8s}  busy")
-    for label, figures in results:
-        print(
-            f"  {label:38s} {figures['rate']:7.0f} {figures['rate'] / bare_rate:8.2f}"
-            f"   {figures['cpu_ms']:8.3f} ms {figures['cpu_ms'] / bare_ms:7.1f}x"
-            f"  {figures['busy']:4.0%}"
-        )
-    ratio = results[1][1]["rate"] / bare_rate
-    print(f"forward-auth checks per second / bare endpoint: {ratio:.2f} (goal >= 0.5)")
-
-
-if __name__ == "__main__":
-    main()
